@@ -1,0 +1,61 @@
+"""The FastAPI application: routes, error shape, caching, dashboard."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from clipforge.api import routes_exports, routes_health, routes_queues, routes_videos
+from clipforge.api.caching import ETagMiddleware
+from clipforge.api.errors import install_error_handlers
+from clipforge.bootstrap import Resources, build_resources
+from clipforge.config import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    resources: Resources | None = None,
+    upgrade_schema: bool = True,
+) -> FastAPI:
+    """Build the app; pass `resources` to share them (tests, `clipforge up`)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = resources is None
+        app.state.resources = resources or build_resources(
+            settings or get_settings(), upgrade_schema=upgrade_schema
+        )
+        try:
+            yield
+        finally:
+            if owned:
+                await app.state.resources.aclose()
+
+    cfg = resources.settings if resources else (settings or get_settings())
+    app = FastAPI(
+        title="ClipForge",
+        version="0.1.0",
+        summary="Long video in, short captioned clips out.",
+        lifespan=lifespan,
+    )
+    if resources is not None:
+        app.state.resources = resources  # usable without running the lifespan (tests)
+    install_error_handlers(app)
+    app.add_middleware(ETagMiddleware, max_age=cfg.cache_max_age_seconds)
+    app.include_router(routes_health.router)
+    app.include_router(routes_videos.router)
+    app.include_router(routes_exports.router)
+    app.include_router(routes_queues.router)
+    try:
+        from clipforge.web.routes import router as web_router
+    except ImportError:  # the dashboard package is optional for API-only builds
+        log.debug("dashboard not installed")
+    else:
+        app.include_router(web_router)
+    return app

@@ -1,0 +1,80 @@
+"""Turn rows into response models (one place, so every route shows the same shape)."""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+from clipforge.api.schemas import ClipOut, ExportOut, StageOut, VideoOut
+from clipforge.db.tables import Clip, Export, Video
+from clipforge.domain.status import Stage, VideoStatus, export_job_id, stage_states
+
+
+def video_out(video: Video) -> VideoOut:
+    stages = stage_states(
+        VideoStatus(video.status),
+        Stage(video.stage) if video.stage else None,
+        video.stage_progress,
+        Stage(video.failed_stage) if video.failed_stage else None,
+    )
+    return VideoOut(
+        id=video.id,
+        status=video.status,  # type: ignore[arg-type]
+        stage=video.stage,
+        progress=video.progress,
+        stage_progress=video.stage_progress,
+        stages=[StageOut(name=s.value, state=st.value, progress=p) for s, st, p in stages],  # type: ignore[arg-type]
+        error=video.error,
+        failed_stage=video.failed_stage,
+        source_kind=video.source_kind,
+        source=video.source if video.source_kind != "path" else video.title or "",
+        title=video.title,
+        duration=video.duration,
+        width=video.width,
+        height=video.height,
+        created_at=video.created_at,
+        updated_at=video.updated_at,
+    )
+
+
+def clip_out(clip: Clip) -> ClipOut:
+    return ClipOut(
+        id=clip.id,
+        video_id=clip.video_id,
+        rank=clip.rank,
+        start=clip.start,
+        end=clip.end,
+        duration=round(clip.end - clip.start, 3),
+        score=clip.score,
+        breakdown=clip.breakdown,
+        title=clip.title,
+        reason=clip.reason,
+        text=clip.text,
+    )
+
+
+def export_out(export: Export, request: Request) -> ExportOut:
+    ready = export.status == "ready"
+
+    def link(kind: str) -> str | None:
+        if not ready:
+            return None
+        return str(request.url_for("download_export", export_id=export.id)) + f"?file={kind}"
+
+    return ExportOut(
+        id=export.id,
+        clip_id=export.clip_id,
+        aspect_ratio=export.aspect_ratio,
+        caption_style=export.caption_style,
+        status=export.status,  # type: ignore[arg-type]
+        progress=export.progress,
+        error=export.error,
+        job_id=export_job_id(export.id),
+        duration=export.duration,
+        width=export.width,
+        height=export.height,
+        download_url=link("video"),
+        thumbnail_url=link("thumbnail"),
+        srt_url=link("srt"),
+        created_at=export.created_at,
+        updated_at=export.updated_at,
+    )

@@ -1,0 +1,79 @@
+"""Exports: request a render of a clip, follow it, download the results."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request, Response, status
+from fastapi.responses import FileResponse, RedirectResponse
+
+from clipforge import services
+from clipforge.api.deps import ResourcesDep
+from clipforge.api.errors import ApiError
+from clipforge.api.presenters import export_out
+from clipforge.api.schemas import ErrorResponse, ExportOut, ExportRequestIn
+
+router = APIRouter(tags=["exports"])
+
+_ERRORS: dict[int | str, dict[str, object]] = {
+    400: {"model": ErrorResponse},
+    404: {"model": ErrorResponse},
+}
+
+_FILES = {
+    "video": ("video_key", "video/mp4", "mp4"),
+    "thumbnail": ("thumbnail_key", "image/jpeg", "jpg"),
+    "srt": ("srt_key", "application/x-subrip", "srt"),
+}
+
+
+@router.post(
+    "/v1/clips/{clip_id}/exports",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=ExportOut,
+    responses=_ERRORS,
+    summary="Render a clip with captions at an aspect ratio",
+)
+async def create_export(
+    clip_id: str, body: ExportRequestIn, request: Request, res: ResourcesDep
+) -> ExportOut:
+    export = await services.create_export(res, clip_id, body.aspect_ratio, body.caption_style)
+    return export_out(export, request)
+
+
+@router.get("/v1/exports/{export_id}", response_model=ExportOut, responses=_ERRORS)
+async def get_export(export_id: str, request: Request, res: ResourcesDep) -> ExportOut:
+    return export_out(await asyncio.to_thread(services.get_export, res, export_id), request)
+
+
+@router.get(
+    "/v1/exports/{export_id}/download",
+    name="download_export",
+    responses={
+        **_ERRORS,
+        200: {"content": {"video/mp4": {}, "image/jpeg": {}, "application/x-subrip": {}}},
+        307: {"description": "Redirect to a short-lived storage URL (S3)."},
+    },
+    response_model=None,
+    summary="Download the MP4 (or its thumbnail or SRT)",
+)
+async def download_export(
+    export_id: str,
+    res: ResourcesDep,
+    file: Annotated[Literal["video", "thumbnail", "srt"], Query()] = "video",
+) -> Response:
+    export = await asyncio.to_thread(services.get_export, res, export_id)
+    if export.status != "ready":
+        raise ApiError(409, "not_ready", f"The export is {export.status}; it has no file yet.")
+    attr, media_type, ext = _FILES[file]
+    key = getattr(export, attr)
+    filename = f"clip-{export.id}.{ext}"
+    url = await res.storage.presigned_url(key, filename=filename)
+    if url is not None:
+        # Storage serves the bytes (CDN-ready); the API only signs the request.
+        return RedirectResponse(url, status_code=307)
+    path = res.storage.local_path(key)
+    if path is None or not path.exists():
+        raise ApiError(404, "not_found", "The exported file is missing from storage.")
+    return FileResponse(path, media_type=media_type, filename=filename)

@@ -1,0 +1,174 @@
+"""Videos: submit (upload or link), status, list, transcript, clips, retry."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request, Response, status
+
+from clipforge import services
+from clipforge.api.deps import ResourcesDep
+from clipforge.api.errors import ApiError
+from clipforge.api.presenters import clip_out, video_out
+from clipforge.api.schemas import (
+    ClipList,
+    ErrorResponse,
+    ImportRequest,
+    SubmittedResponse,
+    VideoList,
+    VideoOut,
+)
+from clipforge.api.upload import BadUpload, UploadTooLarge, receive_upload
+from clipforge.domain.subtitles import to_srt, to_vtt, transcript_cues
+from clipforge.domain.transcript import Transcript
+
+router = APIRouter(prefix="/v1/videos", tags=["videos"])
+
+_ERRORS: dict[int | str, dict[str, object]] = {
+    400: {"model": ErrorResponse},
+    404: {"model": ErrorResponse},
+}
+
+_UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                }
+            }
+        },
+    }
+}
+
+
+def _submitted(request: Request, result: services.Submitted) -> SubmittedResponse:
+    return SubmittedResponse(
+        video_id=result.video_id,
+        job_id=result.job_id,
+        status_url=str(request.url_for("get_video", video_id=result.video_id)),
+    )
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=SubmittedResponse,
+    responses={**_ERRORS, 413: {"model": ErrorResponse}},
+    openapi_extra=_UPLOAD_BODY,
+    summary="Upload a video (multipart field 'file')",
+)
+async def upload_video(request: Request, res: ResourcesDep) -> SubmittedResponse:
+    limit = res.settings.max_upload_bytes
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit + 64 * 1024:
+        # Refuse before reading a byte when the client tells us the size up front.
+        raise ApiError(413, "too_large", str(UploadTooLarge(limit)))
+    try:
+        received = await receive_upload(
+            request.headers.get("content-type", ""),
+            request.stream(),
+            limit=limit,
+            temp_dir=res.settings.data_dir / "tmp",
+        )
+    except UploadTooLarge as exc:
+        raise ApiError(413, "too_large", str(exc)) from exc
+    except BadUpload as exc:
+        raise ApiError(400, "bad_upload", str(exc)) from exc
+    try:
+        result = await services.submit_upload(res, received.path, received.filename)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(received.path)
+    return _submitted(request, result)
+
+
+@router.post(
+    "/import",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=SubmittedResponse,
+    responses=_ERRORS,
+    summary="Import a video from an http(s) link",
+)
+async def import_video(
+    body: ImportRequest, request: Request, res: ResourcesDep
+) -> SubmittedResponse:
+    result = await services.submit_url(res, body.url)
+    return _submitted(request, result)
+
+
+@router.get("", response_model=VideoList, summary="List videos, newest first")
+async def list_videos(
+    res: ResourcesDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> VideoList:
+    rows, total = await asyncio.to_thread(services.list_videos, res, limit=limit, offset=offset)
+    return VideoList(items=[video_out(v) for v in rows], total=total, limit=limit, offset=offset)
+
+
+@router.get("/{video_id}", response_model=VideoOut, responses=_ERRORS)
+async def get_video(video_id: str, res: ResourcesDep) -> VideoOut:
+    return video_out(await asyncio.to_thread(services.get_video, res, video_id))
+
+
+@router.post(
+    "/{video_id}/retry",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=SubmittedResponse,
+    responses=_ERRORS,
+    summary="Run a failed video again from the stage that failed",
+)
+async def retry_video(video_id: str, request: Request, res: ResourcesDep) -> SubmittedResponse:
+    return _submitted(request, await services.retry_video(res, video_id))
+
+
+@router.get(
+    "/{video_id}/transcript",
+    responses={
+        **_ERRORS,
+        200: {
+            "content": {
+                "application/json": {},
+                "application/x-subrip": {"schema": {"type": "string"}},
+                "text/vtt": {"schema": {"type": "string"}},
+            }
+        },
+    },
+    summary="The word-level transcript as JSON, SRT or VTT",
+)
+async def get_transcript(
+    video_id: str,
+    res: ResourcesDep,
+    format: Annotated[Literal["json", "srt", "vtt"], Query()] = "json",
+) -> Response:
+    row = await asyncio.to_thread(services.get_transcript, res, video_id)
+    transcript = Transcript.from_dict(row.data)
+    if format == "json":
+        from fastapi.responses import JSONResponse
+
+        return JSONResponse({"video_id": video_id, **transcript.to_dict()})
+    cues = transcript_cues(transcript)
+    if format == "srt":
+        return Response(
+            to_srt(cues),
+            media_type="application/x-subrip",
+            headers={"Content-Disposition": f'attachment; filename="{video_id}.srt"'},
+        )
+    return Response(
+        to_vtt(cues),
+        media_type="text/vtt",
+        headers={"Content-Disposition": f'attachment; filename="{video_id}.vtt"'},
+    )
+
+
+@router.get("/{video_id}/clips", response_model=ClipList, responses=_ERRORS)
+async def list_clips(video_id: str, res: ResourcesDep) -> ClipList:
+    clips = await asyncio.to_thread(services.list_clips, res, video_id)
+    return ClipList(items=[clip_out(c) for c in clips])

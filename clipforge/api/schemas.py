@@ -1,0 +1,148 @@
+"""Request and response models, kept apart from the tables."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class ErrorBody(BaseModel):
+    code: str = Field(description="Stable machine-readable code, e.g. 'not_found'.")
+    message: str = Field(description="What went wrong, in words a person can act on.")
+    details: list[dict[str, object]] | None = None
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+class ImportRequest(BaseModel):
+    url: str = Field(min_length=1, max_length=4096, description="An http(s) link to a video.")
+
+
+class SubmittedResponse(BaseModel):
+    video_id: str
+    job_id: str
+    status_url: str
+
+
+class StageOut(BaseModel):
+    name: Literal["import", "transcribe", "detect"]
+    state: Literal["pending", "queued", "running", "done", "failed"]
+    progress: int
+
+
+class VideoOut(BaseModel):
+    id: str
+    status: Literal["queued", "importing", "transcribing", "detecting", "ready", "failed"]
+    stage: str | None
+    progress: int = Field(ge=0, le=100, description="Overall progress of the pipeline.")
+    stage_progress: int = Field(ge=0, le=100)
+    stages: list[StageOut]
+    error: str | None
+    failed_stage: str | None
+    source_kind: str
+    source: str
+    title: str | None
+    duration: float | None
+    width: int | None
+    height: int | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class VideoList(BaseModel):
+    items: list[VideoOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class ClipOut(BaseModel):
+    id: str
+    video_id: str
+    rank: int
+    start: float
+    end: float
+    duration: float
+    score: int
+    breakdown: dict[str, int]
+    title: str
+    reason: str
+    text: str
+
+
+class ClipList(BaseModel):
+    items: list[ClipOut]
+
+
+class ExportRequestIn(BaseModel):
+    aspect_ratio: str = Field(default="9:16", description="9:16, 1:1, 4:5 or 16:9.")
+    caption_style: str = Field(default="karaoke", description="A caption style name.")
+
+
+class ExportOut(BaseModel):
+    id: str
+    clip_id: str
+    aspect_ratio: str
+    caption_style: str
+    status: Literal["queued", "rendering", "ready", "failed"]
+    progress: int
+    error: str | None
+    job_id: str
+    duration: float | None
+    width: int | None
+    height: int | None
+    download_url: str | None
+    thumbnail_url: str | None
+    srt_url: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class DependencyCheck(BaseModel):
+    status: Literal["up", "down"]
+    latency_ms: float
+    error: str | None = None
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok", "degraded", "down"]
+    checks: dict[str, DependencyCheck]
+
+
+class ReadyOut(BaseModel):
+    status: Literal["ready", "not_ready"]
+    failing: list[str]
+    checks: dict[str, DependencyCheck]
+
+
+class QueueCountsOut(BaseModel):
+    queue: str
+    waiting: int
+    active: int
+    completed: int
+    failed: int
+    delayed: int
+    paused: int
+
+
+class QueuesMetricsOut(BaseModel):
+    queues: list[QueueCountsOut]
+
+
+class JobOut(BaseModel):
+    queue: str
+    job_id: str
+    name: str
+    state: str
+    progress: int
+    attempts_made: int
+    attempts_max: int
+    failed_reason: str | None
+    data: dict[str, object]
+    created_at: datetime | None
+    started_at: datetime | None
+    finished_at: datetime | None

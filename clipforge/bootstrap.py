@@ -1,0 +1,79 @@
+"""The one place real adapters are built from Settings and wired together."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from clipforge.asr.transcriber import Transcriber, build_transcriber
+from clipforge.config import Settings
+from clipforge.db import migrate
+from clipforge.db.engine import build_engine, build_session_factory
+from clipforge.pipeline.base import StageRunner
+from clipforge.pipeline.detect import DetectStage
+from clipforge.pipeline.export import ExportStage
+from clipforge.pipeline.importing import ImportStage
+from clipforge.pipeline.transcribe import TranscribeStage
+from clipforge.queues.client import JobQueues
+from clipforge.queues.connection import redis_url
+from clipforge.queues.definitions import QueueName
+from clipforge.storage import Storage, build_storage
+
+
+@dataclass
+class Resources:
+    """Built once per process (API or worker) and shared by every request and job."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    storage: Storage
+    redis_url: str
+    queues: JobQueues
+    _transcriber: Transcriber | None = field(default=None, repr=False)
+
+    @cached_property
+    def transcriber(self) -> Transcriber:
+        # Lazy: the API never loads the speech model.
+        return self._transcriber or build_transcriber(self.settings)
+
+    def stages(self, queues: list[QueueName] | None = None) -> Mapping[QueueName, StageRunner]:
+        wanted = queues or list(QueueName)
+        builders: dict[QueueName, Callable[[], StageRunner]] = {
+            QueueName.IMPORT: lambda: ImportStage(
+                self.settings, self.sessions, self.storage, self.queues
+            ),
+            QueueName.TRANSCRIPTION: lambda: TranscribeStage(
+                self.sessions, self.storage, self.queues, self.transcriber
+            ),
+            QueueName.DETECTION: lambda: DetectStage(self.settings, self.sessions),
+            QueueName.EXPORT: lambda: ExportStage(self.sessions, self.storage),
+        }
+        return {name: builders[name]() for name in wanted}
+
+    async def aclose(self) -> None:
+        await self.queues.close()
+        self.engine.dispose()
+
+
+def build_resources(
+    settings: Settings, *, upgrade_schema: bool = True, transcriber: Transcriber | None = None
+) -> Resources:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = build_engine(settings.database())
+    if upgrade_schema:
+        migrate.upgrade(engine)
+    url = redis_url(settings)
+    return Resources(
+        settings=settings,
+        engine=engine,
+        sessions=build_session_factory(engine),
+        storage=build_storage(settings),
+        redis_url=url,
+        queues=JobQueues(settings, url),
+        _transcriber=transcriber,
+    )

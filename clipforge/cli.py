@@ -1,0 +1,367 @@
+"""`clipforge` command line: up | api | worker | clip | queues | db upgrade.
+
+Thin: parse arguments, call services, format output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from clipforge import services
+from clipforge.bootstrap import Resources, build_resources
+from clipforge.config import Settings, get_settings
+from clipforge.db.tables import Clip, Export
+from clipforge.domain.status import ExportStatus, VideoStatus
+from clipforge.queues.client import QueueCounts
+from clipforge.queues.definitions import ALL_QUEUES, parse_queue_name
+
+log = logging.getLogger("clipforge")
+
+POLL_SECONDS = 0.5
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # The queue library logs every poll at INFO; keep the console for our own events.
+    logging.getLogger("bullmq").setLevel(logging.WARNING)
+
+
+class CliError(Exception):
+    """A problem the user can fix; printed without a traceback, exit status 1."""
+
+
+# --- api / worker / up ---------------------------------------------------------------------
+
+
+def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from clipforge.api.app import create_app
+
+    app = create_app(settings)
+    uvicorn.run(
+        app,
+        host=args.host or settings.api_host,
+        port=args.port or settings.api_port,
+        workers=1,
+        log_level="info",
+    )
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    from clipforge.queues.worker import serve_workers
+
+    names = [parse_queue_name(q) for q in args.queue] if args.queue else list(ALL_QUEUES)
+    res = build_resources(settings)
+
+    async def main() -> None:
+        try:
+            await serve_workers(settings, res.redis_url, res.stages(names))
+        finally:
+            await res.aclose()
+
+    asyncio.run(main())
+    return 0
+
+
+def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
+    """API in this process, one worker process for all queues, embedded Redis if none set."""
+    import uvicorn
+
+    from clipforge.api.app import create_app
+
+    res = build_resources(settings)  # starts embedded Redis and migrates the schema once
+    env = dict(os.environ, REDIS_URL=res.redis_url)
+    if settings.database_url is None:
+        env["DATABASE_URL"] = settings.database().url
+    host = args.host or settings.api_host
+    port = args.port or settings.api_port
+    if settings.uses_embedded_redis:
+        print(f"Embedded Redis on {res.redis_url} (data in {settings.data_dir.resolve()})")
+    workers = [
+        subprocess.Popen([sys.executable, "-m", "clipforge", "worker"], env=env)
+        for _ in range(args.workers)
+    ]
+    print(f"ClipForge on http://{host}:{port}  (dashboard /, API docs /docs)")
+    try:
+        uvicorn.run(create_app(resources=res), host=host, port=port, log_level="info")
+    finally:
+        for proc in workers:
+            proc.send_signal(signal.SIGTERM)
+        for proc in workers:
+            try:
+                proc.wait(timeout=settings.worker_shutdown_seconds + 5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    return 0
+
+
+# --- clip ----------------------------------------------------------------------------------
+
+
+class _ProgressPrinter:
+    """One line per stage; redrawn in place on a terminal, printed on change otherwise."""
+
+    def __init__(self) -> None:
+        self._tty = sys.stderr.isatty()
+        self._last: str | None = None
+
+    def show(self, label: str, percent: int) -> None:
+        filled = percent // 5
+        line = f"{label:<14} [{'#' * filled}{'.' * (20 - filled)}] {percent:3d}%"
+        if line == self._last:
+            return
+        if self._tty:
+            sys.stderr.write("\r" + line)
+            if percent >= 100:
+                sys.stderr.write("\n")
+        elif self._last is None or percent >= 100 or line[:14] != self._last[:14]:
+            sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+        self._last = line
+
+    def done(self) -> None:
+        if self._tty and self._last and not self._last.endswith("100%"):
+            sys.stderr.write("\n")
+
+
+async def _wait_for_video(res: Resources, video_id: str, printer: _ProgressPrinter) -> None:
+    labels = {"import": "importing", "transcribe": "transcribing", "detect": "detecting"}
+    current: str | None = None
+    while True:
+        video = await asyncio.to_thread(services.get_video, res, video_id)
+        if video.status == VideoStatus.FAILED:
+            printer.done()
+            raise CliError(f"{video.failed_stage or 'import'} failed: {video.error}")
+        if video.status == VideoStatus.READY:
+            if current:
+                printer.show(labels.get(current, current), 100)
+            return
+        if video.stage and video.stage != current:
+            if current:
+                printer.show(labels.get(current, current), 100)
+            current = video.stage
+        if current:
+            printer.show(labels.get(current, current), video.stage_progress)
+        await asyncio.sleep(POLL_SECONDS)
+
+
+async def _run_clip(args: argparse.Namespace, res: Resources) -> int:
+    from clipforge.queues.worker import serve_workers
+
+    stop = asyncio.Event()
+    workers = (
+        asyncio.create_task(serve_workers(res.settings, res.redis_url, res.stages(), stop))
+        if args.workers
+        else None
+    )
+    printer = _ProgressPrinter()
+    try:
+        source = args.source
+        if source.startswith(("http://", "https://")) or "://" in source:
+            submitted = await services.submit_url(res, source)
+        else:
+            submitted = await services.submit_path(res, Path(source))
+        print(f"video {submitted.video_id} submitted", file=sys.stderr)
+        await _wait_for_video(res, submitted.video_id, printer)
+        clips = list(await asyncio.to_thread(services.list_clips, res, submitted.video_id))[
+            : args.max_clips
+        ]
+        if not clips:
+            raise CliError("No clips were found in this video.")
+        exports = [
+            await services.create_export(res, c.id, args.aspect, args.caption_style) for c in clips
+        ]
+        ready = await _wait_for_exports(res, exports, printer)
+        manifest = await _write_outputs(args.out, submitted.video_id, clips, ready, res)
+        print(f"{len(ready)} clip(s) written to {args.out.resolve()} (manifest: {manifest.name})")
+        return 0
+    finally:
+        stop.set()
+        if workers is not None:
+            await workers
+
+
+async def _wait_for_exports(
+    res: Resources, exports: Sequence[Export], printer: _ProgressPrinter
+) -> list[Export]:
+    ids = [e.id for e in exports]
+    while True:
+        rows = [await asyncio.to_thread(services.get_export, res, i) for i in ids]
+        failed = [r for r in rows if r.status == ExportStatus.FAILED]
+        if failed:
+            printer.done()
+            raise CliError(f"export failed: {failed[0].error}")
+        finished = all(r.status == ExportStatus.READY for r in rows)
+        printer.show("exporting", 100 if finished else sum(r.progress for r in rows) // len(rows))
+        if finished:
+            return rows
+        await asyncio.sleep(POLL_SECONDS)
+
+
+async def _write_outputs(
+    out: Path, video_id: str, clips: Sequence[Clip], exports: Sequence[Export], res: Resources
+) -> Path:
+    """Copy each clip's MP4, thumbnail and SRT into `out` and describe them in manifest.json."""
+    out.mkdir(parents=True, exist_ok=True)
+    entries: list[dict[str, object]] = []
+    for index, (clip, export) in enumerate(zip(clips, exports, strict=True), start=1):
+        stem = f"clip-{index:02d}"
+        files = {
+            "video": (export.video_key, f"{stem}.mp4"),
+            "thumbnail": (export.thumbnail_key, f"{stem}.jpg"),
+            "srt": (export.srt_key, f"{stem}.srt"),
+        }
+        for key, name in files.values():
+            if key is None:
+                raise CliError(f"export {export.id} is missing a file")
+            await res.storage.get_file(key, out / name)
+        entries.append(
+            {
+                "rank": clip.rank,
+                "title": clip.title,
+                "score": clip.score,
+                "breakdown": clip.breakdown,
+                "reason": clip.reason,
+                "start": clip.start,
+                "end": clip.end,
+                "text": clip.text,
+                "aspect_ratio": export.aspect_ratio,
+                "caption_style": export.caption_style,
+                "width": export.width,
+                "height": export.height,
+                "files": {kind: name for kind, (_, name) in files.items()},
+            }
+        )
+    manifest = out / "manifest.json"
+    manifest.write_text(json.dumps({"video_id": video_id, "clips": entries}, indent=2))
+    return manifest
+
+
+def cmd_clip(args: argparse.Namespace, settings: Settings) -> int:
+    res = build_resources(settings)
+
+    async def main() -> int:
+        try:
+            return await _run_clip(args, res)
+        finally:
+            await res.aclose()
+
+    return asyncio.run(main())
+
+
+# --- queues / db ---------------------------------------------------------------------------
+
+
+def cmd_queues(args: argparse.Namespace, settings: Settings) -> int:
+    res = build_resources(settings, upgrade_schema=False)
+
+    async def main() -> list[QueueCounts]:
+        try:
+            return list(await res.queues.all_counts())
+        finally:
+            await res.aclose()
+
+    rows: list[QueueCounts] = asyncio.run(main())
+    header = f"{'queue':<16}{'waiting':>9}{'active':>8}{'completed':>11}{'failed':>8}{'delayed':>9}"
+    print(header)
+    for c in rows:
+        print(
+            f"{c.queue:<16}{c.waiting:>9}{c.active:>8}{c.completed:>11}{c.failed:>8}{c.delayed:>9}"
+        )
+    return 0
+
+
+def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
+    from clipforge.db import migrate
+    from clipforge.db.engine import build_engine
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = build_engine(settings.database())
+    try:
+        if args.action == "upgrade":
+            migrate.upgrade(engine, args.revision)
+        else:
+            migrate.downgrade(engine, args.revision)
+        print(f"database at revision {migrate.current_revision(engine)}")
+    finally:
+        engine.dispose()
+    return 0
+
+
+# --- parser --------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="clipforge", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    up = sub.add_parser("up", help="API + workers (+ embedded Redis), one command")
+    up.add_argument("--host")
+    up.add_argument("--port", type=int)
+    up.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    up.set_defaults(func=cmd_up)
+
+    api = sub.add_parser("api", help="the HTTP API only")
+    api.add_argument("--host")
+    api.add_argument("--port", type=int)
+    api.set_defaults(func=cmd_api)
+
+    worker = sub.add_parser("worker", help="a worker process")
+    worker.add_argument(
+        "--queue",
+        action="append",
+        metavar="NAME",
+        help=f"queue to serve (repeatable; default all): {', '.join(ALL_QUEUES)}",
+    )
+    worker.set_defaults(func=cmd_worker)
+
+    clip = sub.add_parser("clip", help="turn a video file or link into clips")
+    clip.add_argument("source", help="a video file path or an http(s) link")
+    clip.add_argument("--out", type=Path, default=Path("clips"), help="output folder")
+    clip.add_argument("--aspect", default="9:16", help="9:16, 1:1, 4:5 or 16:9")
+    clip.add_argument("--caption-style", default="karaoke")
+    clip.add_argument("--max-clips", type=int, default=5)
+    clip.add_argument(
+        "--no-workers",
+        dest="workers",
+        action="store_false",
+        help="don't run workers in this process (they run elsewhere on the same Redis)",
+    )
+    clip.set_defaults(func=cmd_clip)
+
+    queues = sub.add_parser("queues", help="queue counts")
+    queues.set_defaults(func=cmd_queues)
+
+    db = sub.add_parser("db", help="database schema")
+    db.add_argument("action", choices=["upgrade", "downgrade"])
+    db.add_argument("revision", nargs="?", default="head")
+    db.set_defaults(func=cmd_db)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _setup_logging(args.verbose)
+    try:
+        settings = get_settings()
+        return int(args.func(args, settings))
+    except (CliError, services.InvalidRequest, services.NotFound, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130

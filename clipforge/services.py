@@ -1,0 +1,211 @@
+"""Use cases shared by the API, the CLI and the dashboard. They own the transactions.
+
+A request records intent and enqueues; it never does media work itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+from uuid import uuid4
+
+from clipforge.bootstrap import Resources
+from clipforge.db import repository
+from clipforge.db.tables import Clip, Export, Transcript, Video
+from clipforge.domain.captions import get_caption_style
+from clipforge.domain.framing import parse_aspect_ratio
+from clipforge.domain.keys import original_key
+from clipforge.domain.status import (
+    STAGE_ORDER,
+    ExportStatus,
+    Stage,
+    VideoStatus,
+    export_job_id,
+    stage_job_id,
+)
+from clipforge.net_safety import UnsafeURLError, check_url
+from clipforge.queues.definitions import QueueName
+
+_STAGE_QUEUE = {
+    Stage.IMPORT: QueueName.IMPORT,
+    Stage.TRANSCRIBE: QueueName.TRANSCRIPTION,
+    Stage.DETECT: QueueName.DETECTION,
+}
+
+
+class NotFound(Exception):
+    """The resource does not exist (or is not visible to the caller)."""
+
+
+class InvalidRequest(ValueError):
+    """The request is well-formed but cannot be carried out; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Submitted:
+    video_id: str
+    job_id: str
+
+
+def _new_id() -> str:
+    return uuid4().hex
+
+
+async def _create_and_enqueue(res: Resources, video: Video) -> Submitted:
+    def insert() -> None:
+        with res.sessions.begin() as session:
+            session.add(video)
+
+    await asyncio.to_thread(insert)
+    job_id = stage_job_id(video.id, Stage.IMPORT)
+    await res.queues.enqueue(QueueName.IMPORT, job_id, {"video_id": video.id})
+    return Submitted(video.id, job_id)
+
+
+def _display_name(name: str | None) -> str:
+    """A user's file name, for display only: no path parts, no control characters, bounded."""
+    if not name:
+        return "upload"
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    cleaned = "".join(ch for ch in base if ch.isprintable()).strip()
+    return (cleaned or "upload")[:200]
+
+
+async def submit_upload(res: Resources, temp_file: Path, filename: str | None) -> Submitted:
+    """Store an uploaded file under a generated key and start the pipeline."""
+    video_id = _new_id()
+    await res.storage.put_file(original_key(video_id), temp_file)
+    display = _display_name(filename)
+    video = Video(
+        id=video_id,
+        status=VideoStatus.QUEUED,
+        source_kind="upload",
+        source=display,
+        title=display,
+        size_bytes=temp_file.stat().st_size,
+    )
+    return await _create_and_enqueue(res, video)
+
+
+async def submit_url(res: Resources, url: str) -> Submitted:
+    """Vet the URL now (a clear 400 beats a failed job); the worker vets it again."""
+    url = url.strip()
+    try:
+        await asyncio.to_thread(check_url, url, allow_private=res.settings.allow_private_urls)
+    except UnsafeURLError as exc:
+        raise InvalidRequest(str(exc)) from exc
+    host = urlsplit(url).hostname or url
+    video = Video(
+        id=_new_id(), status=VideoStatus.QUEUED, source_kind="url", source=url, title=host
+    )
+    return await _create_and_enqueue(res, video)
+
+
+async def submit_path(res: Resources, path: Path) -> Submitted:
+    """A file on the server's own disk (CLI). Copied into storage by the import stage."""
+    path = path.expanduser().resolve()
+    if not path.is_file():
+        raise InvalidRequest(f"{path} does not exist or is not a file.")
+    video = Video(
+        id=_new_id(),
+        status=VideoStatus.QUEUED,
+        source_kind="path",
+        source=str(path),
+        title=path.name[:200],
+        size_bytes=path.stat().st_size,
+    )
+    return await _create_and_enqueue(res, video)
+
+
+def get_video(res: Resources, video_id: str) -> Video:
+    with res.sessions() as session:
+        video = repository.get_video(session, video_id)
+        if video is None:
+            raise NotFound(f"video {video_id} not found")
+        return video
+
+
+def list_videos(res: Resources, *, limit: int, offset: int) -> tuple[Sequence[Video], int]:
+    with res.sessions() as session:
+        return repository.list_videos(session, limit=limit, offset=offset)
+
+
+def get_transcript(res: Resources, video_id: str) -> Transcript:
+    with res.sessions() as session:
+        if repository.get_video(session, video_id) is None:
+            raise NotFound(f"video {video_id} not found")
+        row = repository.get_transcript(session, video_id)
+        if row is None:
+            raise InvalidRequest("The transcript is not ready yet; wait for the video to finish.")
+        return row
+
+
+def list_clips(res: Resources, video_id: str) -> Sequence[Clip]:
+    with res.sessions() as session:
+        if repository.get_video(session, video_id) is None:
+            raise NotFound(f"video {video_id} not found")
+        return repository.list_clips(session, video_id)
+
+
+async def retry_video(res: Resources, video_id: str) -> Submitted:
+    """Run a failed video again from the stage that failed."""
+    video = await asyncio.to_thread(get_video, res, video_id)
+    if video.status != VideoStatus.FAILED:
+        raise InvalidRequest("Only a failed video can be retried.")
+    stage = Stage(video.failed_stage) if video.failed_stage else STAGE_ORDER[0]
+    queue = _STAGE_QUEUE[stage]
+    job_id = stage_job_id(video_id, stage)
+    await res.queues.remove(queue, job_id)
+
+    def reset() -> None:
+        with res.sessions.begin() as session:
+            row = session.get(Video, video_id)
+            if row is not None:
+                row.status = VideoStatus.QUEUED
+                row.error = None
+                row.failed_stage = None
+                row.stage = stage
+
+    await asyncio.to_thread(reset)
+    await res.queues.enqueue(queue, job_id, {"video_id": video_id})
+    return Submitted(video_id, job_id)
+
+
+async def create_export(
+    res: Resources, clip_id: str, aspect_ratio: str, caption_style: str
+) -> Export:
+    try:
+        aspect = parse_aspect_ratio(aspect_ratio)
+        style = get_caption_style(caption_style)
+    except ValueError as exc:
+        raise InvalidRequest(str(exc)) from exc
+
+    def insert() -> Export:
+        with res.sessions.begin() as session:
+            if repository.get_clip(session, clip_id) is None:
+                raise NotFound(f"clip {clip_id} not found")
+            export = Export(
+                id=_new_id(),
+                clip_id=clip_id,
+                aspect_ratio=str(aspect),
+                caption_style=style.name,
+                status=ExportStatus.QUEUED,
+                progress=0,
+            )
+            session.add(export)
+            return export
+
+    export = await asyncio.to_thread(insert)
+    await res.queues.enqueue(QueueName.EXPORT, export_job_id(export.id), {"export_id": export.id})
+    return export
+
+
+def get_export(res: Resources, export_id: str) -> Export:
+    with res.sessions() as session:
+        export = repository.get_export(session, export_id)
+        if export is None:
+            raise NotFound(f"export {export_id} not found")
+        return export

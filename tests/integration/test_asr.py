@@ -1,0 +1,267 @@
+"""ASR: bundled model assembly and verification, WAV chunking, real transcription (slow)."""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import wave
+from importlib.resources.abc import Traversable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from clipforge.asr import bundled_model
+from clipforge.asr.bundled_model import (
+    EXPECTED_SHA256,
+    ModelIntegrityError,
+    clear_verification_cache,
+    default_sources,
+    ensure_bundled_model,
+)
+from clipforge.asr.transcriber import (
+    SAMPLE_RATE,
+    FasterWhisperTranscriber,
+    Transcriber,
+    TranscriptionError,
+    build_transcriber,
+    iter_wav_chunks,
+    merge_word_pieces,
+    resolve_compute_type,
+)
+from clipforge.config import Settings
+from clipforge.domain.text import word_error_rate
+from clipforge.domain.transcript import Transcript, Word
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+SPEECH_WAV = FIXTURES / "speech.wav"
+SPEECH_TXT = FIXTURES / "speech.txt"
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    clear_verification_cache()
+
+
+# --- bundled model -----------------------------------------------------------------------
+
+
+def test_assembles_and_verifies_every_file(tmp_path: Path) -> None:
+    model_dir = ensure_bundled_model(tmp_path)
+    assert model_dir == (tmp_path / "models" / "whisper-base").resolve()
+    for name, digest in EXPECTED_SHA256.items():
+        assert sha256(model_dir / name) == digest, name
+    assert sorted(p.name for p in model_dir.iterdir()) == sorted(EXPECTED_SHA256)  # no temps
+
+
+def test_second_call_in_process_is_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ensure_bundled_model(tmp_path)
+    calls: list[Path] = []
+    real = bundled_model._sha256_file
+    monkeypatch.setattr(bundled_model, "_sha256_file", lambda p: calls.append(p) or real(p))
+    ensure_bundled_model(tmp_path)
+    assert calls == []
+
+
+@pytest.mark.parametrize("name", ["model.bin", "config.json"])
+def test_tampered_file_is_reassembled(tmp_path: Path, name: str) -> None:
+    model_dir = ensure_bundled_model(tmp_path)
+    target = model_dir / name
+    with target.open("r+b") as f:
+        f.seek(1000)
+        byte = f.read(1)
+        f.seek(1000)
+        f.write(bytes([byte[0] ^ 0xFF]))
+    assert sha256(target) != EXPECTED_SHA256[name]
+    clear_verification_cache()  # as a new process would start
+    ensure_bundled_model(tmp_path)
+    assert sha256(target) == EXPECTED_SHA256[name]
+
+
+def test_replaced_file_is_noticed_within_the_process(tmp_path: Path) -> None:
+    model_dir = ensure_bundled_model(tmp_path)
+    (model_dir / "vocabulary.txt").write_text("not the vocabulary")
+    ensure_bundled_model(tmp_path)  # no cache clearing: size/mtime changed
+    assert sha256(model_dir / "vocabulary.txt") == EXPECTED_SHA256["vocabulary.txt"]
+
+
+def _fake_sources(tmp_path: Path, corrupt: str) -> dict[str, tuple[Traversable, ...]]:
+    """The real package pieces, except `corrupt`, which gets wrong bytes."""
+    sources: dict[str, tuple[Traversable, ...]] = dict(default_sources())  # type: ignore[arg-type]
+    bad = tmp_path / "fakepkg" / corrupt
+    bad.parent.mkdir(parents=True)
+    bad.write_bytes(b'{"not": "the real file"}')
+    sources[corrupt] = (bad,)
+    return sources
+
+
+def test_wrong_package_bytes_are_refused(tmp_path: Path) -> None:
+    sources = _fake_sources(tmp_path, "tokenizer.json")
+    with pytest.raises(ModelIntegrityError, match=r"tokenizer\.json.*refusing to load"):
+        ensure_bundled_model(tmp_path / "data", sources=sources)
+    model_dir = tmp_path / "data" / "models" / "whisper-base"
+    assert not (model_dir / "tokenizer.json").exists()
+    assert not list(model_dir.glob(".*.tmp"))  # the bad temp file was cleaned up
+
+
+def test_corrupt_assembled_file_and_wrong_packages_refuse(tmp_path: Path) -> None:
+    model_dir = ensure_bundled_model(tmp_path)
+    (model_dir / "config.json").write_text("{}")
+    clear_verification_cache()
+    with pytest.raises(ModelIntegrityError, match=r"config\.json"):
+        ensure_bundled_model(tmp_path, sources=_fake_sources(tmp_path, "config.json"))
+
+
+def test_missing_package_piece_is_refused(tmp_path: Path) -> None:
+    sources = dict(default_sources())
+    sources["vocabulary.txt"] = (tmp_path / "nope" / "vocabulary.txt",)
+    with pytest.raises(ModelIntegrityError, match=r"vocabulary\.txt.*missing"):
+        ensure_bundled_model(tmp_path, sources=sources)
+
+
+def _assemble_in_child(data_dir: str) -> str:
+    return str(ensure_bundled_model(Path(data_dir)))
+
+
+def test_concurrent_processes_assemble_safely(tmp_path: Path) -> None:
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(2) as pool:
+        results = pool.map(_assemble_in_child, [str(tmp_path)] * 2)
+    assert len(set(results)) == 1
+    model_dir = Path(results[0])
+    for name, digest in EXPECTED_SHA256.items():
+        assert sha256(model_dir / name) == digest
+    assert not list(model_dir.glob(".*.tmp"))
+
+
+# --- audio chunking and helpers (no model) ------------------------------------------------
+
+
+def write_wav(path: Path, samples: np.ndarray, rate: int = SAMPLE_RATE, channels: int = 1) -> None:
+    pcm = (np.clip(samples, -1, 1) * 32767).astype("<i2")
+    with wave.open(str(path), "wb") as wf:
+        wf.setnchannels(channels)
+        wf.setsampwidth(2)
+        wf.setframerate(rate)
+        wf.writeframes(pcm.tobytes())
+
+
+def test_chunks_cut_in_the_quiet_gap_and_cover_everything(tmp_path: Path) -> None:
+    t = np.arange(int(25 * SAMPLE_RATE)) / SAMPLE_RATE
+    audio = 0.5 * np.sin(2 * np.pi * 220 * t)
+    audio[(t >= 11.0) & (t < 11.4)] = 0.0  # a pause 1 s after the nominal 10 s boundary
+    path = tmp_path / "tone.wav"
+    write_wav(path, audio)
+    chunks = list(iter_wav_chunks(path, 10.0, search_seconds=2.0))
+    assert 11.0 <= chunks[1].offset <= 11.4
+    assert sum(len(c.samples) for c in chunks) == len(audio)
+    for a, b in zip(chunks, chunks[1:], strict=False):
+        assert b.offset == pytest.approx(a.offset + a.duration)
+    assert all(c.samples.dtype == np.float32 for c in chunks)
+
+
+def test_rejects_wav_in_the_wrong_format(tmp_path: Path) -> None:
+    path = tmp_path / "stereo44k.wav"
+    write_wav(path, np.zeros(44100 * 2), rate=44100, channels=2)
+    transcriber = FasterWhisperTranscriber(data_dir=tmp_path)
+    with pytest.raises(TranscriptionError, match="16 kHz mono"):
+        transcriber.transcribe(path)
+    with pytest.raises(TranscriptionError, match="not found"):
+        transcriber.transcribe(tmp_path / "missing.wav")
+    (tmp_path / "junk.wav").write_bytes(b"definitely not RIFF")
+    with pytest.raises(TranscriptionError, match="not a readable WAV"):
+        transcriber.transcribe(tmp_path / "junk.wav")
+
+
+def test_unknown_model_fails_without_downloading(tmp_path: Path) -> None:
+    transcriber = FasterWhisperTranscriber("no-such-model-xyz", data_dir=tmp_path)
+    with pytest.raises(TranscriptionError, match="could not load whisper model"):
+        transcriber.transcribe(SPEECH_WAV)
+
+
+def test_merge_word_pieces() -> None:
+    words = [
+        Word(" don", 0.0, 0.2, 0.9),
+        Word("'t", 0.2, 0.3, 0.6),
+        Word(" stop", 0.4, 0.8, 0.95),
+        Word(" ", 0.8, 0.8, 0.1),
+    ]
+    merged = merge_word_pieces(words)
+    assert merged == [Word(" don't", 0.0, 0.3, 0.6), Word(" stop", 0.4, 0.8, 0.95)]
+    cjk = [Word("你", 0.0, 0.2, 0.9), Word("好", 0.2, 0.4, 0.9)]
+    assert merge_word_pieces(cjk, "zh") == cjk
+
+
+def test_build_transcriber_from_settings(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, whisper_threads=0, whisper_language="en")
+    transcriber = build_transcriber(settings)
+    assert isinstance(transcriber, Transcriber)
+    assert isinstance(transcriber, FasterWhisperTranscriber)
+    assert transcriber.model == "base" and transcriber.name == "faster-whisper"
+    assert transcriber.cpu_threads == (os.cpu_count() or 1)
+    assert transcriber.language == "en"
+    assert resolve_compute_type("auto", "cpu") == "int8"
+    assert resolve_compute_type("auto", "cuda") == "float16"
+    assert resolve_compute_type("float32", "cpu") == "float32"
+
+
+def test_word_error_rate_helper() -> None:
+    assert word_error_rate("Start with five minutes.", "start with 5 minutes") == 0.0
+    assert word_error_rate("a b c d", "a x c") == pytest.approx(0.5)
+    assert word_error_rate("", "") == 0.0
+
+
+# --- real transcription (slow) -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def model_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("asr-data")
+
+
+def assert_well_formed(transcript: Transcript) -> None:
+    words = transcript.words
+    assert words
+    starts = [w.start for w in words]
+    assert starts == sorted(starts)
+    for w in words:
+        assert 0.0 <= w.start <= w.end <= transcript.duration + 1e-6
+        assert 0.0 <= w.probability <= 1.0
+        assert w.text.strip()
+    for s in transcript.segments:
+        assert s.start == s.words[0].start and s.end == s.words[-1].end
+
+
+@pytest.mark.slow
+def test_transcribes_speech_fixture(model_data_dir: Path) -> None:
+    transcriber = FasterWhisperTranscriber(data_dir=model_data_dir)
+    progress: list[float] = []
+    transcript = transcriber.transcribe(SPEECH_WAV, on_progress=progress.append)
+    with wave.open(str(SPEECH_WAV)) as wf:
+        duration = wf.getnframes() / wf.getframerate()
+    assert transcript.duration == pytest.approx(duration)
+    assert transcript.language == "en"
+    assert (transcript.engine, transcript.model) == ("faster-whisper", "base")
+    assert_well_formed(transcript)
+    assert "?" in transcript.text and "." in transcript.text
+    assert word_error_rate(SPEECH_TXT.read_text(), transcript.text) < 0.25
+    assert progress == sorted(progress) and progress[-1] == 1.0
+    assert all(0.0 < p <= 1.0 for p in progress)
+
+
+@pytest.mark.slow
+def test_chunked_transcription_offsets_times(model_data_dir: Path) -> None:
+    transcriber = FasterWhisperTranscriber(data_dir=model_data_dir, chunk_seconds=5.0)
+    transcript = transcriber.transcribe(SPEECH_WAV)
+    assert_well_formed(transcript)
+    words = transcript.words
+    # without offsets every word would fall inside the first 5-6 s
+    assert words[0].start < 1.0
+    assert words[-1].end > transcript.duration - 2.0
+    assert sum(1 for w in words if w.start > 10.0) >= 3
+    assert word_error_rate(SPEECH_TXT.read_text(), transcript.text) < 0.35
