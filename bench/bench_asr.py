@@ -39,6 +39,12 @@ def extract_audio(source: Path, dest: Path) -> None:
         raise RuntimeError(f"ffmpeg failed on {source}: {result.stderr.strip()}")
 
 
+def reference_text(path: Path) -> str:
+    """The spoken text of a reference file; markdown headings ("## Topic (0-27 s)") are not."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return "\n".join(line for line in lines if not line.lstrip().startswith("#"))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("input", nargs="?", type=Path, help="media file (default: sample)")
@@ -88,7 +94,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"RTF            {wall_s / audio_s:.3f}" if audio_s else "RTF            n/a")
     print(f"words          {len(transcript.words)}")
     if reference is not None and reference.exists():
-        wer = word_error_rate(reference.read_text(encoding="utf-8"), transcript.text)
+        wer = word_error_rate(reference_text(reference), transcript.text)
         print(f"WER            {wer:.3f} (vs {reference.name})")
     else:
         print("WER            n/a (no reference transcript)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -21,7 +22,9 @@ from clipforge.pipeline.transcribe import TranscribeStage
 from clipforge.queues.client import JobQueues
 from clipforge.queues.connection import redis_url
 from clipforge.queues.definitions import QueueName
-from clipforge.storage import Storage, build_storage
+from clipforge.storage import S3Storage, Storage, StorageError, build_storage
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -54,6 +57,17 @@ class Resources:
             QueueName.EXPORT: lambda: ExportStage(self.sessions, self.storage),
         }
         return {name: builders[name]() for name in wanted}
+
+    async def start(self) -> None:
+        """Start-up work that needs the event loop: make sure the S3 bucket exists.
+
+        Storage being down is not fatal here: readiness reports it until it returns.
+        """
+        if isinstance(self.storage, S3Storage):
+            try:
+                await self.storage.ensure_bucket()
+            except StorageError as exc:
+                log.warning("storage not ready at start-up: %s", exc)
 
     async def aclose(self) -> None:
         await self.queues.close()

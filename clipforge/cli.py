@@ -68,6 +68,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     res = build_resources(settings)
 
     async def main() -> None:
+        await res.start()
         try:
             await serve_workers(settings, res.redis_url, res.stages(names))
         finally:
@@ -255,6 +256,7 @@ def cmd_clip(args: argparse.Namespace, settings: Settings) -> int:
     res = build_resources(settings)
 
     async def main() -> int:
+        await res.start()
         try:
             return await _run_clip(args, res)
         finally:

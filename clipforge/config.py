@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -142,8 +142,9 @@ def parse_database_url(url: str, default_size: int, default_timeout: float) -> D
 
     The plain `postgresql://` scheme is mapped to psycopg 3, the driver we ship.
     """
-    parts = urlsplit(url)
-    query = parse_qsl(parts.query, keep_blank_values=True)
+    # Split by hand: urlunsplit would turn sqlite:///path into sqlite://path.
+    base, _, query_string = url.partition("?")
+    query = parse_qsl(query_string, keep_blank_values=True)
     pool = {k: v for k, v in query if k in POOL_QUERY_PARAMS}
     rest = [(k, v) for k, v in query if k not in POOL_QUERY_PARAMS]
     try:
@@ -156,10 +157,10 @@ def parse_database_url(url: str, default_size: int, default_timeout: float) -> D
         ) from exc
     if size < 1 or timeout <= 0:
         raise ValueError("DATABASE_URL: connection_limit must be >= 1 and pool_timeout > 0")
-    scheme = parts.scheme
+    scheme, sep, remainder = base.partition("://")
     if scheme in ("postgres", "postgresql"):
-        scheme = "postgresql+psycopg"
-    clean = urlunsplit((scheme, parts.netloc, parts.path, urlencode(rest), parts.fragment))
+        base = f"postgresql+psycopg{sep}{remainder}"
+    clean = f"{base}?{urlencode(rest)}" if rest else base
     return DatabaseTarget(clean, size, timeout)
 
 

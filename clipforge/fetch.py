@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import ssl
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
@@ -108,6 +109,18 @@ def _media_type(response: httpx.Response) -> str | None:
     return raw.split(";", 1)[0].strip().lower() or None
 
 
+def _is_cert_error(exc: BaseException) -> bool:
+    """Whether a connect failure is a TLS certificate rejection (not worth retrying)."""
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            return False
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 @dataclass(slots=True)
 class _Fetcher:
     """One download's settings: the vetting policy, limits and the shared HTTP client."""
@@ -159,6 +172,10 @@ class _Fetcher:
                     f"{host} did not answer within {self.timeout:g} seconds.", retryable=True
                 ) from exc
             except httpx.ConnectError as exc:
+                if _is_cert_error(exc):
+                    raise DownloadError(
+                        f"{host} presented an invalid TLS certificate, so it was not trusted."
+                    ) from exc
                 raise DownloadError(f"Could not connect to {host}.", retryable=True) from exc
             except httpx.HTTPError as exc:
                 raise DownloadError(
@@ -374,12 +391,14 @@ async def download_media(
     on_progress: ProgressCallback | None = None,
     resolver: Resolver = system_resolver,
     address_allowed: AddressPolicy | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
 ) -> DownloadResult:
     """Download an http(s) link into `dest_dir`; raise DownloadError with a user message.
 
     A direct media link is streamed as is. An HTML page is handed to yt-dlp to find the video
-    and that video's URL is downloaded through the same guarded path. `resolver` and
-    `address_allowed` exist for tests (see `net_safety.check_url`).
+    and that video's URL is downloaded through the same guarded path. `resolver`,
+    `address_allowed` (see `net_safety.check_url`) and `transport` (e.g. to trust a test CA)
+    exist for tests.
     """
     vet = partial(
         check_url, allow_private=allow_private, resolver=resolver, address_allowed=address_allowed
@@ -389,6 +408,7 @@ async def download_media(
         follow_redirects=False,
         trust_env=False,  # no proxy from the environment: it would bypass the pinning
         headers={"User-Agent": USER_AGENT, "Accept-Encoding": "identity"},
+        transport=transport,
     ) as client:
         fetcher = _Fetcher(client, Path(dest_dir), max_bytes, timeout, vet, on_progress)
         first = await fetcher.download(url, allow_page=True)

@@ -8,6 +8,7 @@ backends make writes all-or-nothing: a retried or interrupted job never leaves a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import re
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from urllib.parse import quote
 
 import boto3
+from boto3.exceptions import Boto3Error
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
@@ -124,7 +126,7 @@ def _write_atomic(dest: Path, fill: Any) -> None:
         except FileNotFoundError:
             tmp.unlink(missing_ok=True)
             # A concurrent delete_prefix may have pruned the empty folder: retry once.
-            if attempt == 2:
+            if attempt == 2 or dest.parent.is_dir():
                 raise
         except BaseException:
             tmp.unlink(missing_ok=True)
@@ -230,10 +232,8 @@ class LocalStorage:
         # Prune folders left empty (deepest first) so deleted videos leave no litter.
         for d in sorted(dirs, key=lambda p: len(p.parts), reverse=True):
             if d.relative_to(self.root).as_posix().startswith(prefix.rstrip("/")):
-                try:
+                with contextlib.suppress(OSError):  # not empty: something else lives there
                     d.rmdir()
-                except OSError:
-                    pass
         return count
 
     async def ping(self) -> None:
@@ -338,6 +338,8 @@ class S3Storage:
             raise StorageError(f"S3 {code or 'error'}: {exc}") from exc
         except BotoCoreError as exc:
             raise StorageError(f"S3 unreachable or failed ({self.endpoint_url}): {exc}") from exc
+        except (Boto3Error, OSError) as exc:  # upload_file wraps failures; local file errors
+            raise StorageError(f"S3 transfer failed: {exc}") from exc
 
     async def ensure_bucket(self) -> None:
         """Create the bucket when it is missing and creation is allowed (startup, once)."""

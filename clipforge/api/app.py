@@ -31,6 +31,7 @@ def create_app(
         app.state.resources = resources or build_resources(
             settings or get_settings(), upgrade_schema=upgrade_schema
         )
+        await app.state.resources.start()
         try:
             yield
         finally:

@@ -11,7 +11,7 @@ import logging
 import os
 import threading
 import wave
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -190,6 +190,7 @@ class FasterWhisperTranscriber:
 
         for chunk in iter_wav_chunks(audio, self.chunk_seconds):
             chunk_end = chunk.offset + chunk.duration
+            where = f"{chunk.offset:.1f}s of {audio}"
             try:
                 raw_segments, info = model.transcribe(
                     chunk.samples,
@@ -199,19 +200,17 @@ class FasterWhisperTranscriber:
                     vad_filter=True,
                     condition_on_previous_text=False,
                 )
-                chunk_language = language or str(info.language)
-                for raw in raw_segments:
-                    segment = _convert_segment(raw, chunk.offset, chunk_end, chunk_language)
-                    if segment is not None:
-                        segments.append(segment)
-                    if total > 0:
-                        report((chunk.offset + float(raw.end)) / total)
-            except TranscriptionError:
-                raise
             except Exception as exc:
-                raise TranscriptionError(
-                    f"transcription failed at {chunk.offset:.1f}s of {audio}: {exc}"
-                ) from exc
+                raise TranscriptionError(f"transcription failed at {where}: {exc}") from exc
+            chunk_language = language or str(info.language)
+            # Decoding happens lazily while iterating; engine errors are wrapped there, while
+            # an exception from on_progress (e.g. a cancellation) propagates unchanged.
+            for raw in _guarded(raw_segments, where):
+                segment = _convert_segment(raw, chunk.offset, chunk_end, chunk_language)
+                if segment is not None:
+                    segments.append(segment)
+                if total > 0:
+                    report((chunk.offset + float(raw.end)) / total)
             if language is None and detected is None and float(info.language_probability) > 0.5:
                 # Keep later chunks in the language detected with confidence; per-chunk
                 # detection on a music break could otherwise flip it.
@@ -227,6 +226,19 @@ class FasterWhisperTranscriber:
             engine=ENGINE,
             model=self.model,
         )
+
+
+def _guarded(items: Iterable[Any], where: str) -> Iterator[Any]:
+    """Iterate the engine's lazy segment generator, turning its failures into ours."""
+    iterator = iter(items)
+    while True:
+        try:
+            item = next(iterator)
+        except StopIteration:
+            return
+        except Exception as exc:
+            raise TranscriptionError(f"transcription failed at {where}: {exc}") from exc
+        yield item
 
 
 def build_transcriber(settings: Settings) -> Transcriber:
@@ -309,8 +321,12 @@ def _quiet_cut(samples: FloatArray, nominal: int, search: int) -> int:
     if n == 0:
         return nominal
     energy = np.square(window[: n * frame].reshape(n, frame)).mean(axis=1)
-    best = int(np.argmin(energy))
-    return lo + best * frame + frame // 2
+    centres = lo + np.arange(n) * frame + frame // 2
+    # Among frames about as quiet as the quietest, take the one nearest the nominal cut, so
+    # silence or steady noise does not pull every cut to the start of the search window.
+    quiet = np.flatnonzero(energy <= energy.min() * 1.05 + 1e-9)
+    best = quiet[np.argmin(np.abs(centres[quiet] - nominal))]
+    return int(centres[best])
 
 
 # --- engine output -----------------------------------------------------------------------

@@ -17,7 +17,11 @@ from clipforge.domain.transcript import Transcript, Word
 #: Silence added around a clip so the first and last syllables are not clipped.
 PAD_SECONDS = 0.25
 #: Pause inside a clip long enough to feel like dead air.
+#: Pause between words that reads as dead air or a change of topic inside a clip.
+PAUSE_SECONDS = 1.0
 LONG_PAUSE_SECONDS = 2.0
+#: Silence that ends a sentence even without punctuation.
+SENTENCE_BREAK_PAUSE = 3.0
 
 FEATURES = ("hook", "value", "engagement", "flow")
 FEATURE_MAX = 25
@@ -51,6 +55,8 @@ _OPENERS = _wordset("why how what imagine here's stop never nobody everyone ever
 _OPENER_PHRASES = frozenset(
     {"the secret", "the truth", "the problem", "most people", "if you", "here is", "you need"}
 )
+#: Words that add nothing at either end of a title.
+_TITLE_SKIP = _wordset("so and but or um uh well okay now instead actually even like also then")
 #: Openers that mean the clip starts mid-thought.
 _WEAK_OPENERS = _wordset("and but so or um uh like because then also")
 _NUMBER_WORDS = _wordset(
@@ -158,19 +164,23 @@ def detect_clips(
 
 
 def _split_sentences(transcript: Transcript, max_seconds: float) -> list[_Sentence]:
-    """Segments split further at sentence-ending punctuation, then over-long ones at commas."""
+    """Words regrouped at sentence-ending punctuation, then over-long sentences cut at commas.
+
+    Engine segments often end mid-sentence, so a sentence may span segments; a long silence
+    also ends one (marked incomplete), so unpunctuated speech still gets boundaries.
+    """
     groups: list[tuple[list[Word], bool]] = []
-    for segment in transcript.segments:
-        current: list[Word] = []
-        for word in segment.words:
-            if not word.clean:
-                continue
-            current.append(word)
-            if _SENTENCE_END.search(word.clean):
-                groups.append((current, True))
-                current = []
-        if current:
+    current: list[Word] = []
+    for word in (w for w in transcript.words if w.clean):
+        if current and word.start - current[-1].end >= SENTENCE_BREAK_PAUSE:
             groups.append((current, False))
+            current = []
+        current.append(word)
+        if _SENTENCE_END.search(word.clean):
+            groups.append((current, True))
+            current = []
+    if current:
+        groups.append((current, False))
     out: list[_Sentence] = []
     for group, complete in groups:
         for piece, whole in _split_long(group, max_seconds):
@@ -289,7 +299,7 @@ def _score(run: list[_Sentence], starts_clean: bool) -> dict[str, int]:
     # hook: does the first sentence make you stay?
     hook = 0
     if opener.question:
-        hook += 12
+        hook += 15
     if opener.numbers:
         hook += 6
     first_tok = opener.tokens[0] if opener.tokens else ""
@@ -310,8 +320,12 @@ def _score(run: list[_Sentence], starts_clean: bool) -> dict[str, int]:
     filler_ratio = sum(s.fillers for s in run) / max(1, len(toks))
     flow += round(10 * (1 - min(1.0, filler_ratio * 10)))
     all_words = [w for s in run for w in s.words]
-    pauses = sum(1 for a, b in pairwise(all_words) if b.start - a.end > LONG_PAUSE_SECONDS)
-    flow -= 3 * pauses
+    for a, b in pairwise(all_words):
+        gap = b.start - a.end
+        if gap > LONG_PAUSE_SECONDS:
+            flow -= 8
+        elif gap > PAUSE_SECONDS:
+            flow -= 5
 
     # value: distinct content words per second of clip.
     content: set[str] = set()
@@ -338,21 +352,40 @@ def _score(run: list[_Sentence], starts_clean: bool) -> dict[str, int]:
 
 
 def _strength(s: _Sentence) -> float:
-    return 3 * s.question + 2 * s.exclamation + 2 * s.numbers + 2 * s.contrast + len(s.content)
+    """How quotable a sentence is; content words are capped so long sentences don't win."""
+    points = 3 * s.question + 2 * s.exclamation + 2 * s.numbers + 2 * s.contrast
+    return points + min(len(s.content), 5)
 
 
 def _title(run: list[_Sentence], max_words: int = 8) -> str:
     """First ~8 words of the strongest sentence, trimmed and capitalised."""
-    best = max(run, key=lambda s: (_strength(s), -run.index(s)))
+    # The opener gets a head start: a hook line usually makes the best title.
+    best = max(run, key=lambda s: (_strength(s) + 2 * (s is run[0]), -run.index(s)))
     parts = best.text.split()
+    # Drop discourse openers ("So,", "Instead,", "And") that mean nothing out of context.
+    while len(parts) > 3 and _key(parts[0]) in _TITLE_SKIP:
+        parts.pop(0)
     if len(parts) <= max_words:
-        title = " ".join(parts).rstrip(",;:—–-")
-    else:
-        head = parts[:max_words]
-        while len(head) > 3 and tokens(head[-1]) and tokens(head[-1])[0] in _STOPWORDS:
-            head.pop()
-        title = " ".join(head).rstrip(",;:—–-.!?…")
-    return title[:1].upper() + title[1:]
+        return _capitalise(" ".join(parts).rstrip(",;:—–-"))
+    head = parts[:max_words]
+    if _is_number(_key(head[-1])):  # "cost 3" reads wrong without "euros"
+        head = parts[: max_words + 1]
+    for k in range(len(head) - 1, 4, -1):  # end at a clause break when there is one
+        if head[k - 1][-1] in ",;:—–":
+            head = head[:k]
+            break
+    while len(head) > 3 and _key(head[-1]) in _STOPWORDS | _TITLE_SKIP:
+        head.pop()
+    return _capitalise(" ".join(head).rstrip(",;:—–-.!?…"))
+
+
+def _key(word: str) -> str:
+    found = tokens(word)
+    return found[0] if found else ""
+
+
+def _capitalise(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _quote(run: list[_Sentence], n: int = 5) -> str:
@@ -361,9 +394,17 @@ def _quote(run: list[_Sentence], n: int = 5) -> str:
 
 
 def _reason(run: list[_Sentence], breakdown: dict[str, int]) -> str:
-    """One line: the strongest feature, made concrete, and the clip's opening words."""
-    top = max(FEATURES, key=lambda f: (breakdown[f], -FEATURES.index(f)))
+    """One line: the strongest feature, made concrete, and the clip's opening words.
+
+    Flow is a quality bar most clips clear, not a reason to watch, so it is named only when
+    nothing else stands out; a question opener is named first, as the surest short-form hook.
+    """
     opener = run[0]
+    top = max(FEATURES[:3], key=lambda f: (breakdown[f], -FEATURES.index(f)))
+    if opener.question and breakdown["hook"] >= 15:
+        top = "hook"
+    elif breakdown[top] < 8:
+        top = "flow"
     quote = f'"{_quote(run)}"'
     if top == "hook":
         if opener.question:

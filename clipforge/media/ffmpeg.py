@@ -44,9 +44,7 @@ def ffmpeg_exe() -> str:
 class FFmpegError(Exception):
     """ffmpeg failed; `stderr` holds the tail of its log and `returncode` its exit status."""
 
-    def __init__(
-        self, message: str, *, stderr: str = "", returncode: int | None = None
-    ) -> None:
+    def __init__(self, message: str, *, stderr: str = "", returncode: int | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.stderr = stderr

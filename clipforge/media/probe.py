@@ -47,6 +47,9 @@ class MediaInfo:
     audio_codec: str | None
     audio_streams: int
     video_streams: int
+    #: Display rotation of the video in degrees (phone footage); width/height already
+    #: account for it, matching the frames ffmpeg's autorotation hands to filters.
+    rotation: int = 0
 
 
 def _is_cover_art(stream: Any) -> bool:
@@ -67,10 +70,14 @@ def _duration(container: Any, streams: list[Any]) -> float:
     return best
 
 
-def _check_decodes(container: Any, audio: Any, video: Any | None) -> None:
-    """Decode until we have one audio frame and (if any) one video frame, or give up."""
+def _check_decodes(container: Any, audio: Any, video: Any | None) -> int:
+    """Decode until we have one audio frame and (if any) one video frame, or give up.
+
+    Returns the first video frame's display rotation in degrees (0 without video).
+    """
     got_audio = False
     got_video = video is None
+    rotation = 0
     streams = [audio] if video is None else [audio, video]
     for n, packet in enumerate(container.demux(streams)):
         if n >= _MAX_PROBE_PACKETS:
@@ -78,10 +85,11 @@ def _check_decodes(container: Any, audio: Any, video: Any | None) -> None:
         for frame in packet.decode():
             if packet.stream.index == audio.index and frame is not None:
                 got_audio = True
-            elif video is not None and packet.stream.index == video.index:
+            elif video is not None and packet.stream.index == video.index and not got_video:
                 got_video = True
+                rotation = int(round(getattr(frame, "rotation", 0) or 0)) % 360
         if got_audio and got_video:
-            return
+            return rotation
     if not got_audio:
         raise MediaError(
             "The audio track could not be decoded (the file may be truncated or corrupt).",
@@ -123,7 +131,7 @@ def probe_media(path: Path) -> MediaInfo:
         audio = audio_streams[0]
         video = video_streams[0] if video_streams else None
         try:
-            _check_decodes(container, audio, video)
+            rotation = _check_decodes(container, audio, video)
         except (av.error.FFmpegError, OSError, ValueError) as exc:
             logger.info("undecodable media %s: %s", path, exc)
             raise MediaError(
@@ -139,6 +147,8 @@ def probe_media(path: Path) -> MediaInfo:
             width = int(video.codec_context.width) or None
             height = int(video.codec_context.height) or None
             video_codec = str(video.codec_context.name)
+            if rotation % 180 == 90:
+                width, height = height, width
         return MediaInfo(
             duration=duration,
             format_name=str(container.format.name),
@@ -151,6 +161,7 @@ def probe_media(path: Path) -> MediaInfo:
             audio_codec=str(audio.codec_context.name),
             audio_streams=len(audio_streams),
             video_streams=len(video_streams),
+            rotation=rotation,
         )
     finally:
         container.close()

@@ -27,6 +27,13 @@ class PermanentError(Exception):
     """
 
 
+class RetryableError(Exception):
+    """A problem outside our control that may pass (a remote server timing out).
+
+    Retried like any error, but its message is meant for the user as it is.
+    """
+
+
 class StageRunner(Protocol):
     async def run(self, data: dict[str, Any], progress: ProgressFn) -> None: ...
 

@@ -23,7 +23,13 @@ from clipforge.media.audio import extract_audio
 from clipforge.media.ffmpeg import FFmpegError
 from clipforge.media.probe import MediaError, MediaInfo, probe_media
 from clipforge.net_safety import UnsafeURLError
-from clipforge.pipeline.base import PermanentError, ProgressFn, VideoStageWriter, mark_video_failed
+from clipforge.pipeline.base import (
+    PermanentError,
+    ProgressFn,
+    RetryableError,
+    VideoStageWriter,
+    mark_video_failed,
+)
 from clipforge.queues.client import JobQueues
 from clipforge.queues.definitions import QueueName
 from clipforge.storage import Storage
@@ -114,7 +120,11 @@ class ImportStage:
                     allow_private=self._settings.allow_private_urls,
                     on_progress=download_progress,
                 )
-            except (UnsafeURLError, DownloadError) as exc:
+            except UnsafeURLError as exc:
+                raise PermanentError(str(exc)) from exc
+            except DownloadError as exc:
+                if exc.retryable:
+                    raise RetryableError(str(exc)) from exc
                 raise PermanentError(str(exc)) from exc
             await self._storage.put_file(key, result.path, result.content_type)
             if result.title:

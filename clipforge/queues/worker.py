@@ -13,7 +13,7 @@ from typing import Any
 from bullmq import Job, UnrecoverableError, Worker
 
 from clipforge.config import Settings
-from clipforge.pipeline.base import PermanentError, StageRunner
+from clipforge.pipeline.base import PermanentError, RetryableError, StageRunner
 from clipforge.queues.definitions import QueueName, queue_spec
 
 log = logging.getLogger(__name__)
@@ -30,6 +30,8 @@ def failure_reason(queue: QueueName, error: BaseException, attempts: int) -> str
     """A sentence for the person who submitted the video, not a traceback."""
     if isinstance(error, PermanentError):
         return str(error)
+    if isinstance(error, RetryableError):
+        return f"{_STAGE_LABEL[queue]} failed after {attempts} attempt(s): {error}"
     detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
     return (
         f"{_STAGE_LABEL[queue]} failed after {attempts} attempt(s): {detail}. "

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import multiprocessing
 import os
 import wave
+from collections.abc import Iterator
 from importlib.resources.abc import Traversable
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -63,7 +66,12 @@ def test_second_call_in_process_is_cached(tmp_path: Path, monkeypatch: pytest.Mo
     ensure_bundled_model(tmp_path)
     calls: list[Path] = []
     real = bundled_model._sha256_file
-    monkeypatch.setattr(bundled_model, "_sha256_file", lambda p: calls.append(p) or real(p))
+
+    def counting(path: Path) -> str:
+        calls.append(path)
+        return real(path)
+
+    monkeypatch.setattr(bundled_model, "_sha256_file", counting)
     ensure_bundled_model(tmp_path)
     assert calls == []
 
@@ -160,7 +168,7 @@ def test_chunks_cut_in_the_quiet_gap_and_cover_everything(tmp_path: Path) -> Non
     chunks = list(iter_wav_chunks(path, 10.0, search_seconds=2.0))
     assert 11.0 <= chunks[1].offset <= 11.4
     assert sum(len(c.samples) for c in chunks) == len(audio)
-    for a, b in zip(chunks, chunks[1:], strict=False):
+    for a, b in itertools.pairwise(chunks):
         assert b.offset == pytest.approx(a.offset + a.duration)
     assert all(c.samples.dtype == np.float32 for c in chunks)
 
@@ -182,6 +190,77 @@ def test_unknown_model_fails_without_downloading(tmp_path: Path) -> None:
     transcriber = FasterWhisperTranscriber("no-such-model-xyz", data_dir=tmp_path)
     with pytest.raises(TranscriptionError, match="could not load whisper model"):
         transcriber.transcribe(SPEECH_WAV)
+
+
+class FakeWhisper:
+    """Stands in for WhisperModel: one segment per chunk, words at fixed chunk-local times."""
+
+    def __init__(self, fail_after: int | None = None) -> None:
+        self.calls: list[int] = []
+        self.fail_after = fail_after
+
+    def transcribe(self, samples: np.ndarray, **kwargs: object) -> tuple[object, object]:
+        self.calls.append(len(samples))
+        n = len(self.calls)
+        words = [
+            SimpleNamespace(word=" hel", start=0.1, end=0.3, probability=0.8),
+            SimpleNamespace(word="lo", start=0.3, end=0.5, probability=0.6),
+            SimpleNamespace(word=f" chunk{n}.", start=0.6, end=99.0, probability=1.2),
+        ]
+
+        def gen() -> Iterator[SimpleNamespace]:
+            if self.fail_after is not None and n > self.fail_after:
+                raise RuntimeError("decoder exploded")
+            yield SimpleNamespace(text=f" Hello chunk{n}.", start=0.1, end=0.9, words=words)
+
+        return gen(), SimpleNamespace(language="en", language_probability=0.99)
+
+
+def fake_transcriber(tmp_path: Path, fake: FakeWhisper, chunk: float) -> FasterWhisperTranscriber:
+    transcriber = FasterWhisperTranscriber(data_dir=tmp_path, chunk_seconds=chunk)
+    transcriber._whisper = fake  # skip loading the real model
+    return transcriber
+
+
+def test_chunk_times_are_offset_clamped_and_merged(tmp_path: Path) -> None:
+    path = tmp_path / "silence.wav"
+    write_wav(path, np.zeros(SAMPLE_RATE * 12))
+    fake = FakeWhisper()
+    progress: list[float] = []
+    transcript = fake_transcriber(tmp_path, fake, 4.0).transcribe(path, on_progress=progress.append)
+    assert len(fake.calls) == 3  # 12 s in 4 s chunks
+    offsets = [s.start - 0.1 for s in transcript.segments]
+    assert offsets == pytest.approx([0.0, 4.0, 8.0], abs=0.2)
+    for seg, offset in zip(transcript.segments, offsets, strict=True):
+        hello, tail = seg.words
+        assert hello.text == " hello"  # "hel" + "lo" merged
+        assert (hello.start, hello.end) == pytest.approx((offset + 0.1, offset + 0.5))
+        assert hello.probability == 0.6
+        assert tail.end <= offset + 4.0 + 0.2  # clamped to its chunk, not 99 s
+        assert tail.probability == 1.0  # clamped into [0, 1]
+    assert transcript.duration == pytest.approx(12.0)
+    assert progress == sorted(progress) and progress[-1] == 1.0
+
+
+def test_engine_failure_is_wrapped(tmp_path: Path) -> None:
+    path = tmp_path / "silence.wav"
+    write_wav(path, np.zeros(SAMPLE_RATE * 12))
+    transcriber = fake_transcriber(tmp_path, FakeWhisper(fail_after=1), 4.0)
+    with pytest.raises(TranscriptionError, match=r"failed at [34]\.\ds.*decoder exploded"):
+        transcriber.transcribe(path)
+
+
+def test_progress_callback_exception_propagates_unchanged(tmp_path: Path) -> None:
+    class Cancelled(Exception):
+        pass
+
+    def cancel(_: float) -> None:
+        raise Cancelled
+
+    path = tmp_path / "silence.wav"
+    write_wav(path, np.zeros(SAMPLE_RATE * 12))
+    with pytest.raises(Cancelled):
+        fake_transcriber(tmp_path, FakeWhisper(), 4.0).transcribe(path, on_progress=cancel)
 
 
 def test_merge_word_pieces() -> None:

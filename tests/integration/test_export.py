@@ -85,7 +85,7 @@ def test_build_export_args_audio_only_uses_colour_background(tmp_path: Path) -> 
     args = build_export_args(req, info, tmp_path / "c.ass", tmp_path / "o.mp4")
     assert args[:3] == ["-f", "lavfi", "-i"]
     assert "s=1080x1080" in args[3]
-    assert ["-map", "1:a:0"] == args[args.index("1:a:0") - 1 : args.index("1:a:0") + 1]
+    assert args[args.index("1:a:0") - 1 : args.index("1:a:0") + 1] == ["-map", "1:a:0"]
 
 
 def test_filter_paths_with_special_characters_are_escaped() -> None:
@@ -129,6 +129,21 @@ async def test_render_clip(
     assert "{now}" not in ass  # escaped
     assert seen and seen[-1] == 1.0 and seen == sorted(seen)
     assert not list(work.glob("*.part.mp4"))
+
+
+@pytest.mark.slow
+async def test_rotated_phone_video_is_cropped_in_display_orientation(
+    source: Path, tmp_path: Path
+) -> None:
+    rotated = make(
+        tmp_path / "phone.mp4", "-display_rotation", "90", "-i", str(source), "-c", "copy"
+    )
+    result = await render_clip(
+        ExportRequest(rotated, 1.0, 2.0, WORDS, "16:9", "minimal"), tmp_path / "w"
+    )
+    info = probe_media(result.video)
+    assert (info.width, info.height) == (1920, 1080)
+    assert abs(info.duration - 1.0) <= 0.1
 
 
 @pytest.mark.slow

@@ -9,8 +9,10 @@ import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
 
 from clipforge.fetch import MSG_NO_VIDEO, DownloadError, download_media, pick_format
@@ -29,7 +31,7 @@ VIDEO_PAGE = (
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    log: list[tuple[str, str]] = []
+    log: ClassVar[list[tuple[str, str]]] = []
 
     def log_message(self, format: str, *args: object) -> None:  # keep test output clean
         pass
@@ -70,6 +72,10 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, NO_VIDEO_PAGE, "text/html; charset=utf-8")
         elif path == "/video-page.html":
             self._send(200, VIDEO_PAGE, "text/html; charset=utf-8")
+        elif path == "/evil-page.html":
+            port = self.headers.get("Host", "").rsplit(":", 1)[-1]
+            page = VIDEO_PAGE.replace(b"/talk.mp4", f"http://127.0.0.2:{port}/talk.mp4".encode())
+            self._send(200, page, "text/html")
         elif path == "/redirect":
             self.send_response(302)
             self.send_header("Location", query["to"][0])
@@ -124,7 +130,7 @@ def only_server_is_public(ip: IPAddress) -> bool:
     return ip == ipaddress.ip_address("127.0.0.1")
 
 
-GUARDED = {"resolver": fake_resolver, "address_allowed": only_server_is_public}
+GUARDED: dict[str, Any] = {"resolver": fake_resolver, "address_allowed": only_server_is_public}
 
 
 def assert_empty(folder: Path) -> None:
@@ -342,7 +348,7 @@ async def test_unreachable_port(tmp_path: Path) -> None:
 
 async def test_timeout(server: int, tmp_path: Path) -> None:
     start = time.monotonic()
-    with pytest.raises(DownloadError, match="did not answer within 0.3 seconds") as info:
+    with pytest.raises(DownloadError, match=r"did not answer within 0\.3 seconds") as info:
         await download_media(
             f"http://127.0.0.1:{server}/slow",
             tmp_path,
@@ -410,8 +416,42 @@ async def test_html_page_with_video_uses_ytdlp(
     assert [p.name for p in tmp_path.iterdir()] == [result.path.name]
 
 
+async def test_ytdlp_media_url_goes_through_the_guard(
+    server: int, tmp_path: Path, hits: list[tuple[str, str]]
+) -> None:
+    # The page (on the "public" 127.0.0.1) embeds a video on a private address: refused.
+    with pytest.raises(DownloadError) as info:
+        await download_media(
+            f"http://127.0.0.1:{server}/evil-page.html",
+            tmp_path,
+            max_bytes=10_000,
+            timeout=5,
+            **GUARDED,
+        )
+    assert str(info.value) == MSG_PRIVATE
+    assert "/talk.mp4" not in [p for p, _ in hits]
+    assert_empty(tmp_path)
+
+
+async def test_dns_rebinding_cannot_swap_the_address(server: int, tmp_path: Path) -> None:
+    answers = iter([["127.0.0.1"]])  # then every later lookup answers a private address
+
+    def rebinding(host: str, port: int) -> list[str]:
+        return next(answers, ["127.0.0.2"])
+
+    result = await download_media(
+        f"http://rebind.test:{server}/small.bin",
+        tmp_path,
+        max_bytes=10_000,
+        timeout=5,
+        resolver=rebinding,
+        address_allowed=only_server_is_public,
+    )
+    assert result.path.read_bytes() == SMALL
+
+
 def test_pick_format_prefers_progressive_720p() -> None:
-    formats = [
+    formats: list[dict[str, Any]] = [
         {
             "url": "https://v/1080.mp4",
             "protocol": "https",
@@ -453,7 +493,7 @@ def test_pick_format_prefers_progressive_720p() -> None:
     assert chosen is not None and chosen["url"] == "https://v/720.mp4"
     only_big = pick_format({"formats": formats[:1]}, max_bytes=10**9)
     assert only_big is not None and only_big["url"] == "https://v/1080.mp4"
-    sized = [dict(formats[1], filesize=5 * 10**9), formats[2]]
+    sized = [{**formats[1], "filesize": 5 * 10**9}, formats[2]]
     small = pick_format({"formats": sized}, max_bytes=10**9)
     assert small is not None and small["url"] == "https://v/480.mp4"
     assert pick_format({"formats": formats[3:]}, max_bytes=10**9) is None
@@ -461,3 +501,111 @@ def test_pick_format_prefers_progressive_720p() -> None:
     entry = pick_format(playlist, max_bytes=10)
     assert entry is not None and entry["url"] == "https://v/a.mp4"
     assert pick_format({"_type": "playlist", "entries": []}, max_bytes=10) is None
+
+
+# --------------------------------------------------------------------------- HTTPS pinning
+
+
+def _make_tls_files(folder: Path) -> tuple[Path, Path, Path]:
+    """A throwaway CA and a server certificate for `public.test` only (no IP address SAN)."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.UTC)
+
+    def build(subject: str, issuer: str, key: Any, signer: Any, ca: bool) -> x509.Certificate:
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+            .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(hours=1))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )
+        if ca:
+            builder = builder.add_extension(
+                x509.KeyUsage(False, False, False, False, False, True, True, False, False),
+                critical=True,
+            )
+        else:
+            builder = builder.add_extension(
+                x509.SubjectAlternativeName([x509.DNSName("public.test")]), critical=False
+            )
+        return builder.sign(signer, hashes.SHA256())
+
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    leaf_key = ec.generate_private_key(ec.SECP256R1())
+    ca_cert = build("Test CA", "Test CA", ca_key, ca_key, ca=True)
+    leaf_cert = build("public.test", "Test CA", leaf_key, ca_key, ca=False)
+    pem = serialization.Encoding.PEM
+    ca_path, cert_path, key_path = folder / "ca.pem", folder / "cert.pem", folder / "key.pem"
+    ca_path.write_bytes(ca_cert.public_bytes(pem))
+    cert_path.write_bytes(leaf_cert.public_bytes(pem))
+    key_path.write_bytes(
+        leaf_key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return ca_path, cert_path, key_path
+
+
+@pytest.fixture(scope="module")
+def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, Path]]:
+    import ssl
+
+    ca, cert, key = _make_tls_files(tmp_path_factory.mktemp("tls"))
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(cert, key)
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
+    httpd.daemon_threads = True
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield int(httpd.server_address[1]), ca
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def _trusting(ca: Path) -> httpx.AsyncHTTPTransport:
+    import ssl
+
+    return httpx.AsyncHTTPTransport(verify=ssl.create_default_context(cafile=str(ca)))
+
+
+async def test_https_pinned_ip_verifies_certificate_for_host_name(
+    tls_server: tuple[int, Path], tmp_path: Path
+) -> None:
+    # We connect to 127.0.0.1 but SNI and certificate checks use `public.test`: the
+    # certificate has no IP address SAN, so this passes only if the name is used.
+    port, ca = tls_server
+    result = await download_media(
+        f"https://public.test:{port}/host",
+        tmp_path,
+        max_bytes=10_000,
+        timeout=5,
+        transport=_trusting(ca),
+        **GUARDED,
+    )
+    assert result.path.read_bytes() == f"public.test:{port}".encode()
+
+
+async def test_https_wrong_certificate_refused(
+    tls_server: tuple[int, Path], tmp_path: Path
+) -> None:
+    port, ca = tls_server
+    with pytest.raises(DownloadError, match="invalid TLS certificate") as info:
+        await download_media(
+            f"https://127.0.0.1:{port}/small.bin",
+            tmp_path,
+            max_bytes=10_000,
+            timeout=5,
+            transport=_trusting(ca),
+            **GUARDED,
+        )
+    assert info.value.retryable is False
+    assert_empty(tmp_path)

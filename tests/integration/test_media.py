@@ -59,6 +59,16 @@ def test_probe_good_file(good_mp4: Path) -> None:
     assert "mp4" in info.format_name
 
 
+def test_probe_reports_display_size_of_rotated_video(good_mp4: Path, tmp_path: Path) -> None:
+    """Phone footage is stored landscape with a rotation flag; crops must use display size."""
+    rotated = make(
+        tmp_path / "rot.mp4", "-display_rotation", "90", "-i", str(good_mp4), "-c", "copy"
+    )
+    info = probe_media(rotated)
+    assert info.rotation in (90, 270)
+    assert (info.width, info.height) == (240, 320)
+
+
 def test_probe_audio_only(media_dir: Path) -> None:
     wav = make(media_dir / "tone.wav", "-f", "lavfi", "-i", "sine=d=1")
     info = probe_media(wav)

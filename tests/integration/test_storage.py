@@ -1,4 +1,4 @@
-"""Storage contract: LocalStorage and S3Storage (against moto's real S3 HTTP server) behave alike."""
+"""Storage contract: LocalStorage and S3Storage (on moto's real S3 HTTP server) behave alike."""
 
 from __future__ import annotations
 
@@ -232,6 +232,21 @@ async def test_s3_presigned_url_downloads_with_filename(moto_endpoint: str) -> N
     assert "filename*=UTF-8''My%20%22clip%22%20%C3%A9.mp4" in disposition
     default = await s3.presigned_url("exports/c1.mp4")
     assert default is not None and "X-Amz-Expires=3600" in default
+
+
+async def test_s3_transfer_failures_are_storage_errors(moto_endpoint: str, tmp_path: Path) -> None:
+    s3 = _s3(moto_endpoint)
+    await s3.ensure_bucket()
+    with pytest.raises(StorageError):
+        await s3.put_file("a/b", tmp_path / "missing")
+    src = tmp_path / "f"
+    src.write_bytes(b"x")
+    nobucket = _s3(moto_endpoint, create_bucket=False)
+    with pytest.raises(StorageError):
+        await nobucket.put_file("a/b", src)
+    with pytest.raises(StorageError):
+        await nobucket.put_bytes("a/b", b"x")
+    assert not await s3.exists("a/b")
 
 
 async def test_s3_ensure_bucket(moto_endpoint: str) -> None:

@@ -180,3 +180,39 @@ def test_speech_split_by_long_gaps_falls_back_to_shorter_clips() -> None:
 def test_invalid_arguments_raise(kwargs: dict[str, float]) -> None:
     with pytest.raises(ValueError):
         detect_clips(make_transcript([DULL]), **kwargs)  # type: ignore[arg-type]
+
+
+def test_sentences_spanning_engine_segments_are_not_cut() -> None:
+    # Engines often split a segment mid-sentence; a clip must still start at "Most".
+    base = make_transcript([DULL] * 3 + [HOT[1]] + [DULL] * 3, per_segment=1)
+    segments = list(base.segments)
+    hot = segments[3]
+    half = len(hot.words) // 2
+    first, second = hot.words[:half], hot.words[half:]
+    segments[3:4] = [
+        Segment("", first[0].start, first[-1].end, first),
+        Segment("", second[0].start, second[-1].end, second),
+    ]
+    transcript = Transcript(language="en", duration=base.duration, segments=tuple(segments))
+    clips = detect_clips(transcript, min_seconds=5, max_seconds=12, count=10)
+    assert clips
+    for clip in clips:
+        assert_on_word_boundaries(clip, transcript)
+
+
+def test_long_pause_inside_a_clip_costs_flow() -> None:
+    tight = make_transcript(HOT)
+    gap = make_transcript(HOT[:1])
+    later = make_transcript(HOT[1:], start=gap.segments[-1].end + 2.5)
+    paused = Transcript("en", later.duration, gap.segments + later.segments)
+    a = detect_clips(tight, min_seconds=5, max_seconds=60, count=1)[0]
+    b = next(
+        c for c in detect_clips(paused, min_seconds=5, max_seconds=60, count=3) if c.text == a.text
+    )
+    assert b.breakdown["flow"] < a.breakdown["flow"]
+
+
+def test_title_skips_discourse_openers_and_keeps_number_units() -> None:
+    sentences = ["So, the best meal I ever had cost 3 euros in Lisbon.", DULL, DULL, DULL]
+    clip = detect_clips(make_transcript(sentences), min_seconds=5, max_seconds=60, count=1)[0]
+    assert clip.title == "The best meal I ever had cost 3 euros"

@@ -62,8 +62,8 @@ def test_same_aspect_is_whole_frame() -> None:
 def test_crop_is_even_fits_and_is_centred(aspect: AspectRatio, sw: int, sh: int) -> None:
     box = centre_crop(sw, sh, aspect)
     assert box.w % 2 == 0 and box.h % 2 == 0 and box.x % 2 == 0 and box.y % 2 == 0
-    assert 0 <= box.x and box.x + box.w <= sw
-    assert 0 <= box.y and box.y + box.h <= sh
+    assert box.x >= 0 and box.x + box.w <= sw
+    assert box.y >= 0 and box.y + box.h <= sh
     # Centred to within the evening-out of one or two pixels.
     assert abs((sw - box.w) / 2 - box.x) <= 2
     assert abs((sh - box.h) / 2 - box.y) <= 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import pytest
@@ -98,7 +99,7 @@ def test_long_segment_is_split_on_word_timings() -> None:
     cues = transcript_cues(transcript(seg))
     assert len(cues) > 1
     assert cues[0].start == seg.start and cues[-1].end == seg.end
-    for a, b in zip(cues, cues[1:], strict=False):
+    for a, b in itertools.pairwise(cues):
         assert a.end == b.start  # contiguous, no overlap
     for c in cues:
         lines = c.text.split("\n")
@@ -126,7 +127,8 @@ def test_group_words_breaks_on_pause_sentence_and_length() -> None:
         Word(" two.", 0.4, 0.7, 1),  # sentence end
         Word(" three", 0.8, 1.0, 1),
         Word(" four", 2.5, 2.8, 1),  # pause 1.5 s before
-    ] + words_from("a b c d e f g h", start=3.0)
+        *words_from("a b c d e f g h", start=3.0),
+    ]
     lines = group_words(ws, max_words=5, max_chars=40, pause=0.7)
     texts = [" ".join(w.clean for w in ln) for ln in lines]
     assert texts == ["one two.", "three", "four a b c d", "e f g h"]
@@ -155,7 +157,7 @@ def test_clip_cue_holds_at_most_a_second_after_last_word() -> None:
 def test_clip_cue_ends_when_next_line_starts() -> None:
     ws = words_from("a b c d e f g h i j k l", step=0.3)
     cues = clip_cues(ws, 0.0, 10.0, max_words=3)
-    for a, b in zip(cues, cues[1:], strict=False):
+    for a, b in itertools.pairwise(cues):
         assert a.end <= b.start + 1e-9
 
 
