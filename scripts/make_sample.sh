@@ -58,13 +58,15 @@ for i in "${!TEXTS[@]}"; do
 done
 
 "$FF" -hide_banner -loglevel error -y -f concat -safe 0 -i "$TMP/concat.txt" -c:a pcm_s16le "$TMP/speech.wav"
+# An explicit length (not -shortest, whose overshoot varies run to run) keeps output identical.
+total="$("$PY" -c 'import sys, wave; w = wave.open(sys.argv[1]); print(round(w.getnframes() / w.getframerate(), 3))' "$TMP/speech.wav")"
 
 # Slowly shifting colour background, a moving label so it is not a still, and the topic title.
 "$FF" -hide_banner -loglevel error -y \
   -f lavfi -i "color=c=0x1d3557:s=640x360:r=15,hue=h=6*t:s=1.2" \
   -i "$TMP/speech.wav" \
   -filter_complex "[0:v]drawtext=fontfile=$FONT:text='ClipForge sample':fontsize=18:fontcolor=white@0.6:x=mod(40*t\,w+tw)-tw:y=h-40${filters}[v]" \
-  -map "[v]" -map 1:a -shortest \
+  -map "[v]" -map 1:a -t "$total" \
   -c:v libx264 -preset slow -crf 30 -tune animation -g 150 -pix_fmt yuv420p -threads 1 \
   -c:a aac -b:a 64k -ac 1 -ar 44100 \
   -map_metadata -1 -fflags +bitexact -flags:v +bitexact -flags:a +bitexact \

@@ -14,7 +14,10 @@ DEFAULT_FONT_FILE = "OpenSans-Bold.ttf"
 
 
 def fonts_dir() -> Path:
-    """Folder holding the bundled fonts (pass as libass/ass filter `fontsdir`)."""
+    """Folder holding only the bundled font files (pass as the ass filter `fontsdir`).
+
+    Licences live in its `licenses/` subfolder: libass tries every file here as a font.
+    """
     return Path(__file__).resolve().parent.parent / "fonts"
 
 

@@ -62,3 +62,18 @@ def test_empty_urls_mean_embedded(monkeypatch, tmp_path):
     monkeypatch.setenv("REDIS_URL", "")
     settings = Settings()
     assert settings.database().is_sqlite and settings.uses_embedded_redis
+
+
+def test_every_setting_is_documented_in_env_example():
+    documented = {
+        line.split("=", 1)[0]
+        for line in (Path(__file__).parents[2] / ".env.example").read_text().splitlines()
+        if line and not line.startswith("#")
+    }
+    expected = set()
+    for name, field in Settings.model_fields.items():
+        alias = field.validation_alias
+        plain = [c for c in getattr(alias, "choices", []) if not c.startswith("CLIPFORGE_")]
+        expected.add(plain[0] if plain else f"CLIPFORGE_{name.upper()}")
+    assert expected - documented == set(), "settings missing from .env.example"
+    assert documented - expected == set(), ".env.example names settings that do not exist"

@@ -44,7 +44,7 @@ function buildStages() {
     const li = h(
       "li",
       { class: "stage", dataset: { state: "pending" } },
-      h("span", { class: "stage-icon", "aria-hidden": "true" }),
+      h("span", { class: "stage-icon", "aria-hidden": "true" }, icon("dot")),
       h("div", { class: "stage-body" },
         h("div", { class: "stage-row" }, h("span", { class: "stage-name" }, stageLabel(name)), state, pct),
         bar,
