@@ -20,7 +20,7 @@ from clipforge import services
 from clipforge.bootstrap import Resources, build_resources
 from clipforge.config import Settings, get_settings
 from clipforge.db.tables import Clip, Export
-from clipforge.domain.status import ExportStatus, VideoStatus
+from clipforge.domain.status import STAGE_ORDER, ExportStatus, Stage, VideoStatus
 from clipforge.queues.client import QueueCounts
 from clipforge.queues.definitions import ALL_QUEUES, parse_queue_name
 
@@ -140,23 +140,26 @@ class _ProgressPrinter:
 
 
 async def _wait_for_video(res: Resources, video_id: str, printer: _ProgressPrinter) -> None:
-    labels = {"import": "importing", "transcribe": "transcribing", "detect": "detecting"}
-    current: str | None = None
+    """Show a bar per stage; stages that finished between two polls still get their 100%."""
+    labels = {
+        Stage.IMPORT: "importing",
+        Stage.TRANSCRIBE: "transcribing",
+        Stage.DETECT: "detecting",
+    }
+    shown = 0  # stages of STAGE_ORDER already shown as finished
     while True:
         video = await asyncio.to_thread(services.get_video, res, video_id)
         if video.status == VideoStatus.FAILED:
             printer.done()
             raise CliError(f"{video.failed_stage or 'import'} failed: {video.error}")
-        if video.status == VideoStatus.READY:
-            if current:
-                printer.show(labels.get(current, current), 100)
+        ready = video.status == VideoStatus.READY
+        current = len(STAGE_ORDER) if ready else STAGE_ORDER.index(Stage(video.stage or "import"))
+        while shown < current:
+            printer.show(labels[STAGE_ORDER[shown]], 100)
+            shown += 1
+        if ready:
             return
-        if video.stage and video.stage != current:
-            if current:
-                printer.show(labels.get(current, current), 100)
-            current = video.stage
-        if current:
-            printer.show(labels.get(current, current), video.stage_progress)
+        printer.show(labels[STAGE_ORDER[current]], video.stage_progress)
         await asyncio.sleep(POLL_SECONDS)
 
 

