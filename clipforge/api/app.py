@@ -13,6 +13,7 @@ from clipforge.api.caching import ETagMiddleware
 from clipforge.api.errors import install_error_handlers
 from clipforge.bootstrap import Resources, build_resources
 from clipforge.config import Settings, get_settings
+from clipforge.web.routes import router as web_router
 
 log = logging.getLogger(__name__)
 
@@ -53,10 +54,5 @@ def create_app(
     app.include_router(routes_videos.router)
     app.include_router(routes_exports.router)
     app.include_router(routes_queues.router)
-    try:
-        from clipforge.web.routes import router as web_router
-    except ImportError:  # the dashboard package is optional for API-only builds
-        log.debug("dashboard not installed")
-    else:
-        app.include_router(web_router)
+    app.include_router(web_router)
     return app

@@ -106,6 +106,8 @@ function renderVideo(video) {
   }
 
   const failed = video.status === "failed";
+  // The failure box says it visibly; the live line stays for screen readers only.
+  $("live-status").classList.toggle("visually-hidden", failed);
   $("failed-box").hidden = !failed;
   if (failed) {
     $("failed-stage").textContent = `${failedStageInWords(video.failed_stage)}.`;
