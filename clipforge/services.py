@@ -27,6 +27,8 @@ from clipforge.domain.status import (
     stage_job_id,
 )
 from clipforge.net_safety import UnsafeURLError, check_url
+from clipforge.pipeline.base import mark_video_failed
+from clipforge.queues.client import QueueUnavailable
 from clipforge.queues.definitions import QueueName
 
 _STAGE_QUEUE = {
@@ -61,7 +63,18 @@ async def _create_and_enqueue(res: Resources, video: Video) -> Submitted:
 
     await asyncio.to_thread(insert)
     job_id = stage_job_id(video.id, Stage.IMPORT)
-    await res.queues.enqueue(QueueName.IMPORT, job_id, {"video_id": video.id})
+    try:
+        await res.queues.enqueue(QueueName.IMPORT, job_id, {"video_id": video.id})
+    except QueueUnavailable:
+        # Keep what the user sent: the video shows why and can be retried when Redis is back.
+        await asyncio.to_thread(
+            mark_video_failed,
+            res.sessions,
+            video.id,
+            Stage.IMPORT,
+            "The job queue was unavailable when this video was submitted; press Retry.",
+        )
+        raise
     return Submitted(video.id, job_id)
 
 
@@ -170,7 +183,17 @@ async def retry_video(res: Resources, video_id: str) -> Submitted:
                 row.stage = stage
 
     await asyncio.to_thread(reset)
-    await res.queues.enqueue(queue, job_id, {"video_id": video_id})
+    try:
+        await res.queues.enqueue(queue, job_id, {"video_id": video_id})
+    except QueueUnavailable:
+        await asyncio.to_thread(
+            mark_video_failed,
+            res.sessions,
+            video_id,
+            stage,
+            "The job queue was unavailable when the retry was requested; press Retry again.",
+        )
+        raise
     return Submitted(video_id, job_id)
 
 
@@ -199,7 +222,21 @@ async def create_export(
             return export
 
     export = await asyncio.to_thread(insert)
-    await res.queues.enqueue(QueueName.EXPORT, export_job_id(export.id), {"export_id": export.id})
+    try:
+        await res.queues.enqueue(
+            QueueName.EXPORT, export_job_id(export.id), {"export_id": export.id}
+        )
+    except QueueUnavailable:
+
+        def fail() -> None:
+            with res.sessions.begin() as session:
+                row = session.get(Export, export.id)
+                if row is not None:
+                    row.status = ExportStatus.FAILED
+                    row.error = "The job queue was unavailable; request the export again."
+
+        await asyncio.to_thread(fail)
+        raise
     return export
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from clipforge.queues.client import QueueUnavailable
 from clipforge.services import InvalidRequest, NotFound
 from clipforge.storage import StorageError
 
@@ -88,16 +89,12 @@ def install_error_handlers(app: FastAPI) -> None:
         log.error("storage unavailable: %s", exc)
         return error_response(503, "storage_unavailable", "Storage is unavailable; retry.")
 
+    @app.exception_handler(QueueUnavailable)
+    async def _queue_down(_: Request, exc: QueueUnavailable) -> JSONResponse:
+        log.error("queue unavailable: %s", exc.__cause__ or exc)
+        return error_response(503, "queue_unavailable", "The job queue is unavailable; retry.")
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        if _is_redis_error(exc):
-            log.error("redis unavailable: %s", exc)
-            return error_response(503, "queue_unavailable", "The job queue is unavailable; retry.")
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return error_response(500, "internal_error", "Something went wrong on our side.")
-
-
-def _is_redis_error(exc: BaseException) -> bool:
-    import redis
-
-    return isinstance(exc, redis.RedisError | ConnectionError | OSError)

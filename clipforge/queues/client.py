@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from bullmq import Queue
+from redis.exceptions import RedisError
 
 from clipforge.config import Settings
 from clipforge.queues.definitions import ALL_QUEUES, QueueName, job_options, queue_spec
+
+T = TypeVar("T")
 
 #: BullMQ's own state names, read in one call per queue.
 _RAW_STATES = (
@@ -67,6 +72,10 @@ def _progress(value: Any) -> int:
     return 0
 
 
+class QueueUnavailable(Exception):
+    """Redis did not answer in time; the request can be retried later."""
+
+
 class JobQueues:
     """Producer side of the four queues, sharing one Redis URL (never one client)."""
 
@@ -84,14 +93,24 @@ class JobQueues:
             self._queues[name] = queue
         return queue
 
+    async def _bounded(self, operation: Awaitable[T]) -> T:
+        """The queue client retries a lost connection for minutes; callers get a clear error
+        after `queue_timeout_seconds` instead of a request that hangs."""
+        try:
+            return await asyncio.wait_for(operation, self._settings.queue_timeout_seconds)
+        except (TimeoutError, OSError, RedisError) as exc:
+            raise QueueUnavailable("The job queue (Redis) is not answering.") from exc
+
     async def enqueue(self, name: QueueName, job_id: str, data: dict[str, Any]) -> str:
         """Add a job; adding an id that already exists is a no-op (that is the idempotency)."""
         spec = queue_spec(name, self._settings)
-        job = await self._queue(name).add(name.value, data, job_options(spec, job_id))
+        job = await self._bounded(
+            self._queue(name).add(name.value, data, job_options(spec, job_id))
+        )
         return str(job.id)
 
     async def counts(self, name: QueueName) -> QueueCounts:
-        raw = await self._queue(name).getJobCounts(*_RAW_STATES)
+        raw = await self._bounded(self._queue(name).getJobCounts(*_RAW_STATES))
         return QueueCounts(
             queue=name.value,
             waiting=raw["waiting"] + raw["prioritized"] + raw["waiting-children"],
@@ -107,10 +126,10 @@ class JobQueues:
 
     async def job(self, name: QueueName, job_id: str) -> JobInfo | None:
         queue = self._queue(name)
-        job = await queue.getJob(job_id)
+        job = await self._bounded(queue.getJob(job_id))
         if job is None:
             return None
-        state = await queue.getJobState(job_id)
+        state = await self._bounded(queue.getJobState(job_id))
         return JobInfo(
             queue=name.value,
             job_id=job_id,
@@ -128,9 +147,9 @@ class JobQueues:
 
     async def remove(self, name: QueueName, job_id: str) -> None:
         """Forget a finished job so the same id can be enqueued again (a user's retry)."""
-        job = await self._queue(name).getJob(job_id)
+        job = await self._bounded(self._queue(name).getJob(job_id))
         if job is not None:
-            await job.remove()
+            await self._bounded(job.remove())
 
     async def close(self) -> None:
         for queue in self._queues.values():

@@ -8,6 +8,7 @@ import logging
 import signal
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from bullmq import Job, UnrecoverableError, Worker
@@ -46,6 +47,20 @@ class _Processor:
     def __init__(self, queue: QueueName, stage: StageRunner) -> None:
         self._queue = queue
         self._stage = stage
+        # Jobs started and not yet settled in Redis. Tracked here because the queue library's
+        # own close() can return before a running job's result is written.
+        self._in_flight: set[str] = set()
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def settled(self, job: Job, *_: object) -> None:
+        """Worker event hook: the job's completion or failure is recorded in Redis."""
+        self._in_flight.discard(str(job.id))
+        if not self._in_flight:
+            self._idle.set()
+
+    async def wait_idle(self) -> None:
+        await self._idle.wait()
 
     async def __call__(self, job: Job, token: str) -> dict[str, Any]:
         data = job.data if isinstance(job.data, dict) else {}
@@ -60,6 +75,8 @@ class _Processor:
                 last_sent[0], last_sent[1] = percent, now
                 await job.updateProgress(percent)
 
+        self._in_flight.add(str(job.id))
+        self._idle.clear()
         started = time.monotonic()
         log.info("%s job %s attempt %d/%d started", self._queue, job.id, attempt, attempts)
         try:
@@ -87,13 +104,20 @@ class _Processor:
         return {"seconds": round(elapsed, 3)}
 
 
+@dataclass(frozen=True, slots=True)
+class QueueWorker:
+    worker: Worker
+    processor: _Processor
+
+
 def build_worker(
     settings: Settings, redis_url: str, queue: QueueName, stage: StageRunner
-) -> Worker:
+) -> QueueWorker:
     spec = queue_spec(queue, settings)
-    return Worker(
+    processor = _Processor(queue, stage)
+    worker = Worker(
         queue.value,
-        _Processor(queue, stage),
+        processor,
         {
             "connection": redis_url,
             "prefix": settings.redis_prefix,
@@ -105,23 +129,30 @@ def build_worker(
             "removeOnFail": {"age": spec.keep_failed_seconds},
         },
     )
+    worker.on("completed", processor.settled)
+    worker.on("failed", processor.settled)
+    return QueueWorker(worker, processor)
 
 
-async def close_workers(workers: list[Worker], deadline_seconds: float) -> None:
-    """Stop taking jobs, let running ones finish up to the deadline, then force-close.
+async def close_workers(workers: list[QueueWorker], deadline_seconds: float) -> None:
+    """Stop taking jobs, let running ones finish up to the deadline, then close.
 
-    A job cut off by the force-close stays active in Redis without a lock; BullMQ's stalled
+    A job cut off at the deadline stays active in Redis without a lock; BullMQ's stalled
     check on any other worker moves it back to waiting, so it is retried, not lost.
     """
-    graceful = asyncio.gather(*(w.close() for w in workers))
+    for each in workers:
+        await each.worker.pause(do_not_wait_active=True)
+    force = False
     try:
-        await asyncio.wait_for(asyncio.shield(graceful), timeout=deadline_seconds)
+        await asyncio.wait_for(
+            asyncio.gather(*(each.processor.wait_idle() for each in workers)), deadline_seconds
+        )
     except TimeoutError:
         log.warning("jobs still running after %.0fs; closing workers", deadline_seconds)
-        await asyncio.gather(*(w.close(force=True) for w in workers), return_exceptions=True)
-        graceful.cancel()
-        with contextlib.suppress(BaseException):
-            await graceful
+        force = True
+    await asyncio.gather(
+        *(each.worker.close(force=force) for each in workers), return_exceptions=True
+    )
 
 
 async def serve_workers(

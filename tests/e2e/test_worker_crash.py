@@ -16,7 +16,7 @@ from clipforge import services
 from clipforge.db.tables import Clip, Transcript, Video
 from clipforge.domain.status import Stage, stage_job_id
 from clipforge.queues.definitions import QueueName
-from tests.conftest import SAMPLE_VIDEO
+from tests.conftest import SAMPLE_VIDEO, SPEECH_WAV
 
 pytestmark = [pytest.mark.asyncio(loop_scope="session"), pytest.mark.slow]
 
@@ -108,3 +108,36 @@ async def test_killed_worker_job_is_finished_by_another_without_duplicates(resou
         if p.is_file()
     )
     assert stored == [f"videos/{video_id}/audio.wav", f"videos/{video_id}/original"]
+
+
+async def test_sigterm_lets_the_running_job_finish_before_the_worker_exits(resources, tmp_path):
+    log = tmp_path / "worker.log"
+    submitted = await services.submit_path(resources, SPEECH_WAV)
+    transcribe_job = stage_job_id(submitted.video_id, Stage.TRANSCRIBE)
+    worker = _start_worker(resources, log)
+    try:
+
+        async def transcribing() -> bool:
+            job = await resources.queues.job(QueueName.TRANSCRIPTION, transcribe_job)
+            return job is not None and job.state == "active"
+
+        await _wait(transcribing, 240, "the transcription job to start", interval=0.05)
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=120) == 0, log.read_text()[-3000:]
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    job = await resources.queues.job(QueueName.TRANSCRIPTION, transcribe_job)
+    assert job is not None and job.state == "completed", "the running job was finished"
+    with resources.sessions() as session:
+        count = session.scalar(
+            select(func.count())
+            .select_from(Transcript)
+            .where(Transcript.video_id == submitted.video_id)
+        )
+    assert count == 1
+    # The worker took no new job after SIGTERM: detection is still waiting for a worker.
+    detect = await resources.queues.job(
+        QueueName.DETECTION, stage_job_id(submitted.video_id, Stage.DETECT)
+    )
+    assert detect is not None and detect.state == "waiting"

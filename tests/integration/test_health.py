@@ -86,7 +86,7 @@ async def test_all_up_is_ok_and_ready(resources):
 async def test_redis_stopped_turns_ready_503_naming_it_and_back(tmp_path, database_url):
     server = RedisServer(tmp_path)
     server.start()
-    settings = make_settings(tmp_path / "data", database_url, server.url)
+    settings = make_settings(tmp_path / "data", database_url, server.url, queue_timeout_seconds=1)
     res = build_resources(settings)
     app = create_app(resources=res)
     try:
@@ -102,8 +102,21 @@ async def test_redis_stopped_turns_ready_503_naming_it_and_back(tmp_path, databa
         assert health["checks"]["redis"]["status"] == "down"
         assert "127.0.0.1" not in str(health), "no internal addresses in probe output"
         assert (await _get(app, "/health/live")).status_code == 200
-        server.start()
-        assert (await _get(app, "/health/ready")).status_code == 200
+        # A submission while the queue is down: a prompt 503, and the upload is kept.
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            started = time.monotonic()
+            response = await client.post("/v1/videos", files={"file": ("a.mp4", b"abc")})
+            assert response.status_code == 503
+            assert time.monotonic() - started < 10
+            assert response.json()["error"]["code"] == "queue_unavailable"
+            kept = (await client.get("/v1/videos")).json()["items"]
+            assert len(kept) == 1 and kept[0]["status"] == "failed"
+            assert "Retry" in kept[0]["error"]
+            server.start()
+            assert (await _get(app, "/health/ready")).status_code == 200
+            retried = await client.post(f"/v1/videos/{kept[0]['id']}/retry")
+            assert retried.status_code == 202, retried.text
     finally:
         server.stop()
         await res.aclose()
