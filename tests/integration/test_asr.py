@@ -282,8 +282,15 @@ def test_build_transcriber_from_settings(tmp_path: Path) -> None:
     assert isinstance(transcriber, Transcriber)
     assert isinstance(transcriber, FasterWhisperTranscriber)
     assert transcriber.model == "base" and transcriber.name == "faster-whisper"
-    assert transcriber.cpu_threads == (os.cpu_count() or 1)
+    # Cores are shared out between the transcription jobs a worker runs at once.
+    cores = os.cpu_count() or 1
+    assert transcriber.cpu_threads == max(1, cores // settings.queue_transcription_concurrency)
     assert transcriber.language == "en"
+    assert transcriber.local_files_only, "the bundled model never touches a model hub"
+    explicit = build_transcriber(Settings(data_dir=tmp_path, whisper_threads=3))
+    assert isinstance(explicit, FasterWhisperTranscriber) and explicit.cpu_threads == 3
+    by_name = build_transcriber(Settings(data_dir=tmp_path, whisper_model="small"))
+    assert isinstance(by_name, FasterWhisperTranscriber) and not by_name.local_files_only
     assert resolve_compute_type("auto", "cpu") == "int8"
     assert resolve_compute_type("auto", "cuda") == "float16"
     assert resolve_compute_type("float32", "cpu") == "float32"
