@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from redis.asyncio import Redis
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -40,6 +41,11 @@ class Resources:
     _transcriber: Transcriber | None = field(default=None, repr=False)
 
     @cached_property
+    def redis(self) -> Redis:
+        """A plain async client for small shared counters (rate limits), short timeouts."""
+        return Redis.from_url(self.redis_url, socket_timeout=2, socket_connect_timeout=2)
+
+    @cached_property
     def transcriber(self) -> Transcriber:
         # Lazy: the API never loads the speech model.
         return self._transcriber or build_transcriber(self.settings)
@@ -71,6 +77,8 @@ class Resources:
 
     async def aclose(self) -> None:
         await self.queues.close()
+        if "redis" in self.__dict__:
+            await self.redis.aclose()
         self.engine.dispose()
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import json
 import logging
 import os
@@ -16,10 +17,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from clipforge import services
+from clipforge import accounts, services
 from clipforge.bootstrap import Resources, build_resources
 from clipforge.config import Settings, get_settings
-from clipforge.db.tables import Clip, Export
+from clipforge.db.tables import Clip, Export, User
 from clipforge.domain.status import STAGE_ORDER, ExportStatus, Stage, VideoStatus
 from clipforge.queues.client import QueueCounts
 from clipforge.queues.definitions import ALL_QUEUES, parse_queue_name
@@ -42,6 +43,23 @@ class CliError(Exception):
     """A problem the user can fix; printed without a traceback, exit status 1."""
 
 
+def _announce_access_mode(res: Resources, host: str) -> None:
+    """Refuse to serve a network without accounts; say when single-user mode is on."""
+    from clipforge.api.auth import is_loopback_host
+
+    if accounts.has_accounts(res.sessions):
+        return
+    if not is_loopback_host(host):
+        raise CliError(
+            f"Refusing to listen on {host}: no accounts exist, so anyone who can reach it could "
+            "use it. Create one first: clipforge users create EMAIL --admin --password"
+        )
+    print(
+        "Single-user mode: no accounts exist, so this machine's own browser and scripts use "
+        "ClipForge without signing in. Create an account (clipforge users create) to require one."
+    )
+
+
 # --- api / worker / up ---------------------------------------------------------------------
 
 
@@ -50,10 +68,13 @@ def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
 
     from clipforge.api.app import create_app
 
-    app = create_app(settings)
+    host = args.host or settings.api_host
+    res = build_resources(settings)
+    _announce_access_mode(res, host)
+    app = create_app(resources=res, bind_host=host)
     uvicorn.run(
         app,
-        host=args.host or settings.api_host,
+        host=host,
         port=args.port or settings.api_port,
         workers=1,
         log_level="info",
@@ -90,6 +111,7 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
         env["DATABASE_URL"] = settings.database().url
     host = args.host or settings.api_host
     port = args.port or settings.api_port
+    _announce_access_mode(res, host)
     if settings.uses_embedded_redis:
         print(f"Embedded Redis on {res.redis_url} (data in {settings.data_dir.resolve()})")
     workers = [
@@ -98,7 +120,9 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
     ]
     print(f"ClipForge on http://{host}:{port}  (dashboard /, API docs /docs)")
     try:
-        uvicorn.run(create_app(resources=res), host=host, port=port, log_level="info")
+        uvicorn.run(
+            create_app(resources=res, bind_host=host), host=host, port=port, log_level="info"
+        )
     finally:
         for proc in workers:
             proc.send_signal(signal.SIGTERM)
@@ -108,6 +132,13 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
             except subprocess.TimeoutExpired:
                 proc.kill()
     return 0
+
+
+def _acting_user(res: Resources, email: str | None) -> User:
+    """Whose library a CLI job goes into: a named account, or the embedded local user."""
+    if email:
+        return accounts.find_user(res.sessions, email)
+    return accounts.local_user(res.sessions)
 
 
 # --- clip ----------------------------------------------------------------------------------
@@ -139,7 +170,9 @@ class _ProgressPrinter:
             sys.stderr.write("\n")
 
 
-async def _wait_for_video(res: Resources, video_id: str, printer: _ProgressPrinter) -> None:
+async def _wait_for_video(
+    res: Resources, owner_id: str, video_id: str, printer: _ProgressPrinter
+) -> None:
     """Show a bar per stage; stages that finished between two polls still get their 100%."""
     labels = {
         Stage.IMPORT: "importing",
@@ -148,7 +181,7 @@ async def _wait_for_video(res: Resources, video_id: str, printer: _ProgressPrint
     }
     shown = 0  # stages of STAGE_ORDER already shown as finished
     while True:
-        video = await asyncio.to_thread(services.get_video, res, video_id)
+        video = await asyncio.to_thread(services.get_video, res, owner_id, video_id)
         if video.status == VideoStatus.FAILED:
             printer.done()
             raise CliError(f"{video.failed_stage or 'import'} failed: {video.error}")
@@ -173,23 +206,25 @@ async def _run_clip(args: argparse.Namespace, res: Resources) -> int:
         else None
     )
     printer = _ProgressPrinter()
+    owner = await asyncio.to_thread(_acting_user, res, args.user)
     try:
         source = args.source
         if source.startswith(("http://", "https://")) or "://" in source:
-            submitted = await services.submit_url(res, source)
+            submitted = await services.submit_url(res, owner.id, source)
         else:
-            submitted = await services.submit_path(res, Path(source))
+            submitted = await services.submit_path(res, owner.id, Path(source))
         print(f"video {submitted.video_id} submitted", file=sys.stderr)
-        await _wait_for_video(res, submitted.video_id, printer)
-        clips = list(await asyncio.to_thread(services.list_clips, res, submitted.video_id))[
-            : args.max_clips
-        ]
+        await _wait_for_video(res, owner.id, submitted.video_id, printer)
+        clips = list(
+            await asyncio.to_thread(services.list_clips, res, owner.id, submitted.video_id)
+        )[: args.max_clips]
         if not clips:
             raise CliError("No clips were found in this video.")
         exports = [
-            await services.create_export(res, c.id, args.aspect, args.caption_style) for c in clips
+            await services.create_export(res, owner.id, c.id, args.aspect, args.caption_style)
+            for c in clips
         ]
-        ready = await _wait_for_exports(res, exports, printer)
+        ready = await _wait_for_exports(res, owner.id, exports, printer)
         manifest = await _write_outputs(args.out, submitted.video_id, clips, ready, res)
         print(f"{len(ready)} clip(s) written to {args.out.resolve()} (manifest: {manifest.name})")
         return 0
@@ -200,11 +235,11 @@ async def _run_clip(args: argparse.Namespace, res: Resources) -> int:
 
 
 async def _wait_for_exports(
-    res: Resources, exports: Sequence[Export], printer: _ProgressPrinter
+    res: Resources, owner_id: str, exports: Sequence[Export], printer: _ProgressPrinter
 ) -> list[Export]:
     ids = [e.id for e in exports]
     while True:
-        rows = [await asyncio.to_thread(services.get_export, res, i) for i in ids]
+        rows = [await asyncio.to_thread(services.get_export, res, owner_id, i) for i in ids]
         failed = [r for r in rows if r.status == ExportStatus.FAILED]
         if failed:
             printer.done()
@@ -307,6 +342,52 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_users(args: argparse.Namespace, settings: Settings) -> int:
+    res = build_resources(settings)
+    try:
+        password = None
+        if args.password_stdin:
+            password = sys.stdin.readline().rstrip("\n")
+        elif args.password:
+            password = getpass.getpass("Password: ")
+        user = accounts.create_user(res.sessions, args.email, password=password, admin=args.admin)
+        print(f"user {user.email} created ({user.role}), id {user.id}")
+        if not args.no_key:
+            new = accounts.create_key(res.sessions, user.id, "default")
+            print(f"API key (shown once, keep it safe): {new.secret}")
+        return 0
+    finally:
+        asyncio.run(res.aclose())
+
+
+def cmd_keys(args: argparse.Namespace, settings: Settings) -> int:
+    res = build_resources(settings)
+    try:
+        user = accounts.find_user(res.sessions, args.email)
+        if args.action == "create":
+            new = accounts.create_key(res.sessions, user.id, args.name)
+            print(f"API key {new.key.id} ({new.key.name}) for {user.email}:")
+            print(new.secret)
+            print("Shown once: store it now.")
+        elif args.action == "list":
+            print(f"{'id':<34}{'name':<20}{'prefix':<13}{'created':<21}{'last used':<21}status")
+            for key in accounts.list_keys(res.sessions, user.id):
+                used = key.last_used_at.strftime("%Y-%m-%d %H:%M") if key.last_used_at else "-"
+                print(
+                    f"{key.id:<34}{key.name[:19]:<20}{key.prefix:<13}"
+                    f"{key.created_at.strftime('%Y-%m-%d %H:%M'):<21}{used:<21}"
+                    f"{'revoked' if key.revoked_at else 'active'}"
+                )
+        else:
+            if not args.key_id:
+                raise CliError("keys revoke needs the key id (see `clipforge keys list EMAIL`)")
+            key = accounts.revoke_key(res.sessions, user.id, args.key_id)
+            print(f"API key {key.id} ({key.name}) revoked")
+        return 0
+    finally:
+        asyncio.run(res.aclose())
+
+
 # --- parser --------------------------------------------------------------------------------
 
 
@@ -341,6 +422,7 @@ def build_parser() -> argparse.ArgumentParser:
     clip.add_argument("--aspect", default="9:16", help="9:16, 1:1, 4:5 or 16:9")
     clip.add_argument("--caption-style", default="karaoke")
     clip.add_argument("--max-clips", type=int, default=5)
+    clip.add_argument("--user", metavar="EMAIL", help="put the video in this account's library")
     clip.add_argument(
         "--no-workers",
         dest="workers",
@@ -348,6 +430,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="don't run workers in this process (they run elsewhere on the same Redis)",
     )
     clip.set_defaults(func=cmd_clip)
+
+    users = sub.add_parser("users", help="accounts")
+    users_sub = users.add_subparsers(dest="action", required=True)
+    create = users_sub.add_parser("create", help="create a user (and a first API key)")
+    create.add_argument("email")
+    create.add_argument("--admin", action="store_true", help="operator role")
+    create.add_argument("--password", action="store_true", help="prompt for a dashboard password")
+    create.add_argument(
+        "--password-stdin", action="store_true", help="read the password from stdin"
+    )
+    create.add_argument("--no-key", action="store_true", help="don't create an API key")
+    users.set_defaults(func=cmd_users)
+
+    keys = sub.add_parser("keys", help="API keys")
+    keys.add_argument("action", choices=["create", "list", "revoke"])
+    keys.add_argument("email", help="the key owner's email")
+    keys.add_argument("key_id", nargs="?", help="for revoke: the key id")
+    keys.add_argument("--name", default="default", help="for create: a label for the key")
+    keys.set_defaults(func=cmd_keys)
 
     queues = sub.add_parser("queues", help="queue counts")
     queues.set_defaults(func=cmd_queues)
@@ -365,7 +466,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = get_settings()
         return int(args.func(args, settings))
-    except (CliError, services.InvalidRequest, services.NotFound, ValueError) as exc:
+    except (
+        CliError,
+        accounts.AccountError,
+        services.InvalidRequest,
+        services.NotFound,
+        services.LimitExceeded,
+        ValueError,
+    ) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

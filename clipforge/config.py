@@ -95,6 +95,29 @@ class Settings(BaseSettings):
     allow_private_urls: bool = Field(
         default=False, description="Allow URL imports from private networks (tests only)."
     )
+    max_media_seconds: float = Field(
+        default=4 * 3600, gt=0, description="Longest video or audio accepted, seconds."
+    )
+    max_video_pixels: int = Field(
+        default=7680 * 4320, ge=1, description="Largest video frame (width × height); 8K."
+    )
+    max_media_streams: int = Field(
+        default=16, ge=1, description="Most streams (video, audio, subtitles...) in a file."
+    )
+
+    # --- accounts and limits --------------------------------------------------------------
+    rate_limit_per_minute: int = Field(
+        default=600, ge=1, description="Requests per minute per API key (or user)."
+    )
+    max_concurrent_jobs: int = Field(
+        default=10, ge=1, description="Videos in the pipeline + exports rendering, per user."
+    )
+    storage_quota_bytes: int = Field(
+        default=50 * 1024**3, ge=1, description="Bytes of originals each user may store."
+    )
+    max_request_body_bytes: int = Field(
+        default=1024 * 1024, ge=1024, description="Largest non-upload request body."
+    )
 
     # --- transcription --------------------------------------------------------------------
     whisper_model: str = Field(

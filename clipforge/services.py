@@ -46,6 +46,15 @@ class InvalidRequest(ValueError):
     """The request is well-formed but cannot be carried out; the message says why."""
 
 
+class LimitExceeded(Exception):
+    """A per-user limit (running jobs, storage quota) stops this request for now."""
+
+    def __init__(self, message: str, *, retry_after: int | None = None, status: int = 429):
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.status = status
+
+
 @dataclass(frozen=True, slots=True)
 class Submitted:
     video_id: str
@@ -54,6 +63,34 @@ class Submitted:
 
 def _new_id() -> str:
     return uuid4().hex
+
+
+def _check_job_limit(res: Resources, owner_id: str) -> None:
+    limit = res.settings.max_concurrent_jobs
+    with res.sessions() as session:
+        running = repository.active_job_count(session, owner_id)
+    if running >= limit:
+        raise LimitExceeded(
+            f"You have {running} jobs running; the limit is {limit}. "
+            "Wait for one to finish, then try again.",
+            retry_after=30,
+        )
+
+
+def _check_quota(res: Resources, owner_id: str, new_bytes: int) -> None:
+    quota = res.settings.storage_quota_bytes
+    with res.sessions() as session:
+        used = repository.stored_bytes(session, owner_id)
+    if used + new_bytes > quota:
+        raise LimitExceeded(
+            f"This upload would take your storage to {_gib(used + new_bytes)} of your "
+            f"{_gib(quota)} quota. Delete videos you no longer need, or ask the operator.",
+            status=413,
+        )
+
+
+def _gib(size: int) -> str:
+    return f"{size / 1024**3:.2f} GiB"
 
 
 async def _create_and_enqueue(res: Resources, video: Video) -> Submitted:
@@ -87,43 +124,56 @@ def _display_name(name: str | None) -> str:
     return (cleaned or "upload")[:200]
 
 
-async def submit_upload(res: Resources, temp_file: Path, filename: str | None) -> Submitted:
+async def submit_upload(
+    res: Resources, owner_id: str, temp_file: Path, filename: str | None
+) -> Submitted:
     """Store an uploaded file under a generated key and start the pipeline."""
+    size = temp_file.stat().st_size
+    await asyncio.to_thread(_check_job_limit, res, owner_id)
+    await asyncio.to_thread(_check_quota, res, owner_id, size)
     video_id = _new_id()
     await res.storage.put_file(original_key(video_id), temp_file)
     display = _display_name(filename)
     video = Video(
         id=video_id,
+        owner_id=owner_id,
         status=VideoStatus.QUEUED,
         source_kind="upload",
         source=display,
         title=display,
-        size_bytes=temp_file.stat().st_size,
+        size_bytes=size,
     )
     return await _create_and_enqueue(res, video)
 
 
-async def submit_url(res: Resources, url: str) -> Submitted:
+async def submit_url(res: Resources, owner_id: str, url: str) -> Submitted:
     """Vet the URL now (a clear 400 beats a failed job); the worker vets it again."""
     url = url.strip()
     try:
         await asyncio.to_thread(check_url, url, allow_private=res.settings.allow_private_urls)
     except UnsafeURLError as exc:
         raise InvalidRequest(str(exc)) from exc
+    await asyncio.to_thread(_check_job_limit, res, owner_id)
     host = urlsplit(url).hostname or url
     video = Video(
-        id=_new_id(), status=VideoStatus.QUEUED, source_kind="url", source=url, title=host
+        id=_new_id(),
+        owner_id=owner_id,
+        status=VideoStatus.QUEUED,
+        source_kind="url",
+        source=url,
+        title=host,
     )
     return await _create_and_enqueue(res, video)
 
 
-async def submit_path(res: Resources, path: Path) -> Submitted:
+async def submit_path(res: Resources, owner_id: str, path: Path) -> Submitted:
     """A file on the server's own disk (CLI). Copied into storage by the import stage."""
     path = path.expanduser().resolve()
     if not path.is_file():
         raise InvalidRequest(f"{path} does not exist or is not a file.")
     video = Video(
         id=_new_id(),
+        owner_id=owner_id,
         status=VideoStatus.QUEUED,
         source_kind="path",
         source=str(path),
@@ -133,22 +183,24 @@ async def submit_path(res: Resources, path: Path) -> Submitted:
     return await _create_and_enqueue(res, video)
 
 
-def get_video(res: Resources, video_id: str) -> Video:
+def get_video(res: Resources, owner_id: str, video_id: str) -> Video:
     with res.sessions() as session:
-        video = repository.get_video(session, video_id)
+        video = repository.get_video(session, video_id, owner_id)
         if video is None:
             raise NotFound(f"video {video_id} not found")
         return video
 
 
-def list_videos(res: Resources, *, limit: int, offset: int) -> tuple[Sequence[Video], int]:
+def list_videos(
+    res: Resources, owner_id: str, *, limit: int, offset: int
+) -> tuple[Sequence[Video], int]:
     with res.sessions() as session:
-        return repository.list_videos(session, limit=limit, offset=offset)
+        return repository.list_videos(session, owner_id, limit=limit, offset=offset)
 
 
-def get_transcript(res: Resources, video_id: str) -> Transcript:
+def get_transcript(res: Resources, owner_id: str, video_id: str) -> Transcript:
     with res.sessions() as session:
-        if repository.get_video(session, video_id) is None:
+        if repository.get_video(session, video_id, owner_id) is None:
             raise NotFound(f"video {video_id} not found")
         row = repository.get_transcript(session, video_id)
         if row is None:
@@ -156,16 +208,16 @@ def get_transcript(res: Resources, video_id: str) -> Transcript:
         return row
 
 
-def list_clips(res: Resources, video_id: str) -> Sequence[Clip]:
+def list_clips(res: Resources, owner_id: str, video_id: str) -> Sequence[Clip]:
     with res.sessions() as session:
-        if repository.get_video(session, video_id) is None:
+        if repository.get_video(session, video_id, owner_id) is None:
             raise NotFound(f"video {video_id} not found")
         return repository.list_clips(session, video_id)
 
 
-async def retry_video(res: Resources, video_id: str) -> Submitted:
+async def retry_video(res: Resources, owner_id: str, video_id: str) -> Submitted:
     """Run a failed video again from the stage that failed."""
-    video = await asyncio.to_thread(get_video, res, video_id)
+    video = await asyncio.to_thread(get_video, res, owner_id, video_id)
     if video.status != VideoStatus.FAILED:
         raise InvalidRequest("Only a failed video can be retried.")
     stage = Stage(video.failed_stage) if video.failed_stage else STAGE_ORDER[0]
@@ -198,7 +250,7 @@ async def retry_video(res: Resources, video_id: str) -> Submitted:
 
 
 async def create_export(
-    res: Resources, clip_id: str, aspect_ratio: str, caption_style: str
+    res: Resources, owner_id: str, clip_id: str, aspect_ratio: str, caption_style: str
 ) -> Export:
     try:
         aspect = parse_aspect_ratio(aspect_ratio)
@@ -208,11 +260,12 @@ async def create_export(
 
     def insert() -> Export:
         with res.sessions.begin() as session:
-            if repository.get_clip(session, clip_id) is None:
+            if repository.get_clip(session, clip_id, owner_id) is None:
                 raise NotFound(f"clip {clip_id} not found")
             export = Export(
                 id=_new_id(),
                 clip_id=clip_id,
+                owner_id=owner_id,
                 aspect_ratio=str(aspect),
                 caption_style=style.name,
                 status=ExportStatus.QUEUED,
@@ -221,6 +274,7 @@ async def create_export(
             session.add(export)
             return export
 
+    await asyncio.to_thread(_check_job_limit, res, owner_id)
     export = await asyncio.to_thread(insert)
     try:
         await res.queues.enqueue(
@@ -240,9 +294,9 @@ async def create_export(
     return export
 
 
-def get_export(res: Resources, export_id: str) -> Export:
+def get_export(res: Resources, owner_id: str, export_id: str) -> Export:
     with res.sessions() as session:
-        export = repository.get_export(session, export_id)
+        export = repository.get_export(session, export_id, owner_id)
         if export is None:
             raise NotFound(f"export {export_id} not found")
         return export

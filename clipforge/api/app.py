@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from clipforge.api import routes_exports, routes_health, routes_queues, routes_videos
+from clipforge.api.auth import is_loopback_host
 from clipforge.api.caching import ETagMiddleware
 from clipforge.api.errors import install_error_handlers
 from clipforge.bootstrap import Resources, build_resources
@@ -23,6 +24,7 @@ def create_app(
     *,
     resources: Resources | None = None,
     upgrade_schema: bool = True,
+    bind_host: str | None = None,
 ) -> FastAPI:
     """Build the app; pass `resources` to share them (tests, `clipforge up`)."""
 
@@ -48,6 +50,8 @@ def create_app(
     )
     if resources is not None:
         app.state.resources = resources  # usable without running the lifespan (tests)
+    # Single-user mode (no sign-in while no accounts exist) is only for loopback servers.
+    app.state.loopback_only = is_loopback_host(bind_host or cfg.api_host)
     install_error_handlers(app)
     app.add_middleware(ETagMiddleware, max_age=cfg.cache_max_age_seconds)
     app.include_router(routes_health.router)

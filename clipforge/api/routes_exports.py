@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import FileResponse, RedirectResponse
 
 from clipforge import services
+from clipforge.api.auth import CurrentPrincipal
 from clipforge.api.deps import ResourcesDep
 from clipforge.api.errors import ApiError
 from clipforge.api.presenters import export_out
@@ -18,7 +19,10 @@ router = APIRouter(tags=["exports"])
 
 _ERRORS: dict[int | str, dict[str, object]] = {
     400: {"model": ErrorResponse},
+    401: {"model": ErrorResponse},
+    403: {"model": ErrorResponse},
     404: {"model": ErrorResponse},
+    429: {"model": ErrorResponse},
 }
 
 _FILES = {
@@ -36,15 +40,24 @@ _FILES = {
     summary="Render a clip with captions at an aspect ratio",
 )
 async def create_export(
-    clip_id: str, body: ExportRequestIn, request: Request, res: ResourcesDep
+    clip_id: str,
+    body: ExportRequestIn,
+    request: Request,
+    res: ResourcesDep,
+    caller: CurrentPrincipal,
 ) -> ExportOut:
-    export = await services.create_export(res, clip_id, body.aspect_ratio, body.caption_style)
+    export = await services.create_export(
+        res, caller.user.id, clip_id, body.aspect_ratio, body.caption_style
+    )
     return export_out(export, request)
 
 
 @router.get("/v1/exports/{export_id}", response_model=ExportOut, responses=_ERRORS)
-async def get_export(export_id: str, request: Request, res: ResourcesDep) -> ExportOut:
-    return export_out(await asyncio.to_thread(services.get_export, res, export_id), request)
+async def get_export(
+    export_id: str, request: Request, res: ResourcesDep, caller: CurrentPrincipal
+) -> ExportOut:
+    export = await asyncio.to_thread(services.get_export, res, caller.user.id, export_id)
+    return export_out(export, request)
 
 
 @router.get(
@@ -61,9 +74,10 @@ async def get_export(export_id: str, request: Request, res: ResourcesDep) -> Exp
 async def download_export(
     export_id: str,
     res: ResourcesDep,
+    caller: CurrentPrincipal,
     file: Annotated[Literal["video", "thumbnail", "srt"], Query()] = "video",
 ) -> Response:
-    export = await asyncio.to_thread(services.get_export, res, export_id)
+    export = await asyncio.to_thread(services.get_export, res, caller.user.id, export_id)
     if export.status != "ready":
         raise ApiError(409, "not_ready", f"The export is {export.status}; it has no file yet.")
     attr, media_type, ext = _FILES[file]

@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request, Response, status
 
 from clipforge import services
+from clipforge.api.auth import CurrentPrincipal
 from clipforge.api.deps import ResourcesDep
 from clipforge.api.errors import ApiError
 from clipforge.api.presenters import clip_out, video_out
@@ -29,7 +30,10 @@ router = APIRouter(prefix="/v1/videos", tags=["videos"])
 
 _ERRORS: dict[int | str, dict[str, object]] = {
     400: {"model": ErrorResponse},
+    401: {"model": ErrorResponse},
+    403: {"model": ErrorResponse},
     404: {"model": ErrorResponse},
+    429: {"model": ErrorResponse},
 }
 
 _UPLOAD_BODY = {
@@ -64,7 +68,9 @@ def _submitted(request: Request, result: services.Submitted) -> SubmittedRespons
     openapi_extra=_UPLOAD_BODY,
     summary="Upload a video (multipart field 'file')",
 )
-async def upload_video(request: Request, res: ResourcesDep) -> SubmittedResponse:
+async def upload_video(
+    request: Request, res: ResourcesDep, caller: CurrentPrincipal
+) -> SubmittedResponse:
     limit = res.settings.max_upload_bytes
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit + 64 * 1024:
@@ -82,7 +88,7 @@ async def upload_video(request: Request, res: ResourcesDep) -> SubmittedResponse
     except BadUpload as exc:
         raise ApiError(400, "bad_upload", str(exc)) from exc
     try:
-        result = await services.submit_upload(res, received.path, received.filename)
+        result = await services.submit_upload(res, caller.user.id, received.path, received.filename)
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(received.path)
@@ -97,25 +103,30 @@ async def upload_video(request: Request, res: ResourcesDep) -> SubmittedResponse
     summary="Import a video from an http(s) link",
 )
 async def import_video(
-    body: ImportRequest, request: Request, res: ResourcesDep
+    body: ImportRequest, request: Request, res: ResourcesDep, caller: CurrentPrincipal
 ) -> SubmittedResponse:
-    result = await services.submit_url(res, body.url)
+    result = await services.submit_url(res, caller.user.id, body.url)
     return _submitted(request, result)
 
 
-@router.get("", response_model=VideoList, summary="List videos, newest first")
+@router.get(
+    "", response_model=VideoList, responses=_ERRORS, summary="List your videos, newest first"
+)
 async def list_videos(
     res: ResourcesDep,
+    caller: CurrentPrincipal,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> VideoList:
-    rows, total = await asyncio.to_thread(services.list_videos, res, limit=limit, offset=offset)
+    rows, total = await asyncio.to_thread(
+        services.list_videos, res, caller.user.id, limit=limit, offset=offset
+    )
     return VideoList(items=[video_out(v) for v in rows], total=total, limit=limit, offset=offset)
 
 
 @router.get("/{video_id}", response_model=VideoOut, responses=_ERRORS)
-async def get_video(video_id: str, res: ResourcesDep) -> VideoOut:
-    return video_out(await asyncio.to_thread(services.get_video, res, video_id))
+async def get_video(video_id: str, res: ResourcesDep, caller: CurrentPrincipal) -> VideoOut:
+    return video_out(await asyncio.to_thread(services.get_video, res, caller.user.id, video_id))
 
 
 @router.post(
@@ -125,8 +136,10 @@ async def get_video(video_id: str, res: ResourcesDep) -> VideoOut:
     responses=_ERRORS,
     summary="Run a failed video again from the stage that failed",
 )
-async def retry_video(video_id: str, request: Request, res: ResourcesDep) -> SubmittedResponse:
-    return _submitted(request, await services.retry_video(res, video_id))
+async def retry_video(
+    video_id: str, request: Request, res: ResourcesDep, caller: CurrentPrincipal
+) -> SubmittedResponse:
+    return _submitted(request, await services.retry_video(res, caller.user.id, video_id))
 
 
 @router.get(
@@ -146,9 +159,10 @@ async def retry_video(video_id: str, request: Request, res: ResourcesDep) -> Sub
 async def get_transcript(
     video_id: str,
     res: ResourcesDep,
+    caller: CurrentPrincipal,
     format: Annotated[Literal["json", "srt", "vtt"], Query()] = "json",
 ) -> Response:
-    row = await asyncio.to_thread(services.get_transcript, res, video_id)
+    row = await asyncio.to_thread(services.get_transcript, res, caller.user.id, video_id)
     transcript = Transcript.from_dict(row.data)
     if format == "json":
         from fastapi.responses import JSONResponse
@@ -169,6 +183,6 @@ async def get_transcript(
 
 
 @router.get("/{video_id}/clips", response_model=ClipList, responses=_ERRORS)
-async def list_clips(video_id: str, res: ResourcesDep) -> ClipList:
-    clips = await asyncio.to_thread(services.list_clips, res, video_id)
+async def list_clips(video_id: str, res: ResourcesDep, caller: CurrentPrincipal) -> ClipList:
+    clips = await asyncio.to_thread(services.list_clips, res, caller.user.id, video_id)
     return ClipList(items=[clip_out(c) for c in clips])

@@ -21,7 +21,7 @@ from clipforge.domain.status import Stage, VideoStatus, stage_job_id
 from clipforge.fetch import DownloadError, download_media
 from clipforge.media.audio import extract_audio
 from clipforge.media.ffmpeg import FFmpegError
-from clipforge.media.probe import MediaError, MediaInfo, probe_media
+from clipforge.media.probe import MediaError, MediaInfo, MediaLimits, probe_media
 from clipforge.net_safety import UnsafeURLError
 from clipforge.pipeline.base import (
     PermanentError,
@@ -143,7 +143,12 @@ class ImportStage:
 
     async def _probe(self, source: Path) -> MediaInfo:
         try:
-            return await asyncio.to_thread(probe_media, source)
+            limits = MediaLimits(
+                max_duration_seconds=self._settings.max_media_seconds,
+                max_pixels=self._settings.max_video_pixels,
+                max_streams=self._settings.max_media_streams,
+            )
+            return await asyncio.to_thread(probe_media, source, limits=limits)
         except MediaError as exc:
             raise PermanentError(str(exc)) from exc
 
