@@ -17,7 +17,7 @@ import time
 import uuid
 from pathlib import Path
 
-from clipforge import services
+from clipforge import accounts, services
 from clipforge.asr.transcriber import FasterWhisperTranscriber
 from clipforge.bootstrap import build_resources
 from clipforge.config import Settings
@@ -35,16 +35,17 @@ async def run_pipeline(settings: Settings, source: Path) -> tuple[float, float, 
     try:
         res.transcriber.transcribe  # noqa: B018 - build the transcriber before timing
         started = time.perf_counter()
-        submitted = await services.submit_path(res, source)
+        owner = accounts.local_user(res.sessions).id
+        submitted = await services.submit_path(res, owner, source)
         while True:
-            video = await asyncio.to_thread(services.get_video, res, submitted.video_id)
+            video = await asyncio.to_thread(services.get_video, res, owner, submitted.video_id)
             if video.status in ("ready", "failed"):
                 break
             await asyncio.sleep(0.1)
         elapsed = time.perf_counter() - started
         if video.status == "failed":
             raise SystemExit(f"pipeline failed: {video.error}")
-        clips = len(await asyncio.to_thread(services.list_clips, res, submitted.video_id))
+        clips = len(await asyncio.to_thread(services.list_clips, res, owner, submitted.video_id))
         return elapsed, float(video.duration or 0), clips
     finally:
         stop.set()

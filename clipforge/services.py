@@ -121,7 +121,9 @@ def _display_name(name: str | None) -> str:
         return "upload"
     base = name.replace("\\", "/").rsplit("/", 1)[-1]
     cleaned = "".join(ch for ch in base if ch.isprintable()).strip()
-    return (cleaned or "upload")[:200]
+    if cleaned in ("", ".", ".."):
+        return "upload"
+    return cleaned[:200]
 
 
 async def submit_upload(

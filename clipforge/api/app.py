@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from clipforge.api import routes_exports, routes_health, routes_queues, routes_videos
 from clipforge.api.auth import is_loopback_host
+from clipforge.api.body_limit import BodyLimitMiddleware
 from clipforge.api.caching import ETagMiddleware
 from clipforge.api.errors import install_error_handlers
 from clipforge.bootstrap import Resources, build_resources
@@ -54,6 +55,11 @@ def create_app(
     app.state.loopback_only = is_loopback_host(bind_host or cfg.api_host)
     install_error_handlers(app)
     app.add_middleware(ETagMiddleware, max_age=cfg.cache_max_age_seconds)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=cfg.max_request_body_bytes,
+        exempt={("POST", "/v1/videos")},
+    )
     app.include_router(routes_health.router)
     app.include_router(routes_videos.router)
     app.include_router(routes_exports.router)

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from fastapi import Request
 
 from clipforge.api.schemas import ClipOut, ExportOut, StageOut, VideoOut
 from clipforge.db.tables import Clip, Export, Video
 from clipforge.domain.status import Stage, VideoStatus, export_job_id, stage_states
+
+
+def _aware(value: datetime) -> datetime:
+    """SQLite returns naive datetimes; every one we store is UTC, so say so."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def video_out(video: Video) -> VideoOut:
@@ -31,8 +38,8 @@ def video_out(video: Video) -> VideoOut:
         duration=video.duration,
         width=video.width,
         height=video.height,
-        created_at=video.created_at,
-        updated_at=video.updated_at,
+        created_at=_aware(video.created_at),
+        updated_at=_aware(video.updated_at),
     )
 
 
@@ -75,6 +82,6 @@ def export_out(export: Export, request: Request) -> ExportOut:
         download_url=link("video"),
         thumbnail_url=link("thumbnail"),
         srt_url=link("srt"),
-        created_at=export.created_at,
-        updated_at=export.updated_at,
+        created_at=_aware(export.created_at),
+        updated_at=_aware(export.updated_at),
     )

@@ -7,18 +7,41 @@ folder, so `..`, absolute paths and symlinks pointing out of it are all answered
 
 from __future__ import annotations
 
+import asyncio
+import hmac
 import json
 import mimetypes
+import secrets
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+from urllib.parse import urlencode, urlsplit
 
-from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+
+from clipforge import accounts
+from clipforge.accounts import AccountError
+from clipforge.api.auth import (
+    CSRF_HEADER,
+    SESSION_COOKIE,
+    Principal,
+    identify,
+    single_user_mode,
+)
+from clipforge.api.errors import ApiError
+from clipforge.api.ratelimit import check_rate
+from clipforge.bootstrap import Resources
 
 WEB_DIR = Path(__file__).resolve().parent
 STATIC_DIR = (WEB_DIR / "static").resolve()
 TEMPLATES_DIR = WEB_DIR / "templates"
+
+#: Double-submit token for the sign-in form (the form has no session to hang a token on yet).
+LOGIN_CSRF_COOKIE = "clipforge_login_csrf"
+LOGIN_CSRF_MAX_AGE = 60 * 60
+#: Sign-in attempts per client address per minute (argon2 is slow on purpose; so are we).
+LOGIN_ATTEMPTS_PER_MINUTE = 20
 
 ASPECT_RATIOS = ("9:16", "1:1", "4:5", "16:9")
 _FALLBACK_CAPTION_STYLES = ("karaoke", "bold", "minimal")
@@ -76,40 +99,292 @@ def _max_upload_bytes(request: Request) -> int | None:
     return int(value) if isinstance(value, int) else None
 
 
-def _page(request: Request, template: str, page: str, **context: Any) -> HTMLResponse:
+def _security_headers(response: Response) -> Response:
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _viewer(principal: Principal | None) -> dict[str, Any] | None:
+    """Who the top bar shows: None on the sign-in page, else email/role/mode."""
+    if principal is None:
+        return None
+    return {
+        "email": principal.user.email,
+        "role": principal.user.role,
+        "singleUser": principal.via == "local",
+        "via": principal.via,
+        "csrfToken": principal.csrf_token,
+    }
+
+
+def _page(
+    request: Request,
+    template: str,
+    page: str,
+    *,
+    principal: Principal | None = None,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    viewer = _viewer(principal)
     config = {
         "page": page,
         "maxUploadBytes": _max_upload_bytes(request),
         "captionStyles": caption_styles(),
         "aspectRatios": list(ASPECT_RATIOS),
         "featureMax": _feature_max(),
+        "csrfToken": viewer["csrfToken"] if viewer else None,
+        "user": {"email": viewer["email"], "role": viewer["role"]} if viewer else None,
+        "singleUser": bool(viewer and viewer["singleUser"]),
         **{k: v for k, v in context.items() if k in ("videoId",)},
     }
     response = templates.TemplateResponse(
         request,
         template,
-        {"page": page, "config_json": json.dumps(config), **context},
+        {"page": page, "config_json": _script_json(config), "viewer": viewer, **context},
+        status_code=status_code,
     )
-    response.headers["Content-Security-Policy"] = CSP
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "same-origin"
-    response.headers["Cache-Control"] = "no-cache"
+    _security_headers(response)
     return response
 
 
+def _script_json(value: Any) -> str:
+    """JSON safe to put inside <script type="application/json"> (no `</script>` breakout)."""
+    return (
+        json.dumps(value)
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+    )
+
+
+def _login_redirect(request: Request) -> RedirectResponse:
+    target = request.url.path
+    if request.url.query:
+        target += "?" + request.url.query
+    return RedirectResponse("/login?" + urlencode({"next": target}), status_code=303)
+
+
+async def _signed_in_page(
+    request: Request, template: str, page: str, **context: Any
+) -> Response:
+    """Render a dashboard page for whoever is signed in; send everyone else to /login."""
+    try:
+        principal = await identify(request)
+    except ApiError as exc:
+        if exc.status == 401:
+            return _login_redirect(request)
+        return _message(request, exc.status, "Not available", exc.message)
+    return _page(request, template, page, principal=principal, **context)
+
+
+def _message(request: Request, status_code: int, heading: str, text: str) -> HTMLResponse:
+    return _page(
+        request,
+        "message.html",
+        "message",
+        status_code=status_code,
+        title=heading,
+        heading=heading,
+        message=text,
+    )
+
+
 @router.get("/", response_class=HTMLResponse, name="web_index")
-async def index_page(request: Request) -> HTMLResponse:
-    return _page(request, "index.html", "index", title="New video")
+async def index_page(request: Request) -> Response:
+    return await _signed_in_page(request, "index.html", "index", title="New video")
 
 
 @router.get("/videos/{video_id}", response_class=HTMLResponse, name="web_video")
-async def video_page(request: Request, video_id: str) -> HTMLResponse:
-    return _page(request, "video.html", "video", title="Video", videoId=video_id)
+async def video_page(request: Request, video_id: str) -> Response:
+    return await _signed_in_page(request, "video.html", "video", title="Video", videoId=video_id)
 
 
 @router.get("/system", response_class=HTMLResponse, name="web_system")
-async def system_page(request: Request) -> HTMLResponse:
-    return _page(request, "system.html", "system", title="System")
+async def system_page(request: Request) -> Response:
+    try:
+        principal = await identify(request)
+    except ApiError as exc:
+        if exc.status == 401:
+            return _login_redirect(request)
+        return _message(request, exc.status, "Not available", exc.message)
+    operator = principal.user.role == "admin"
+    return _page(request, "system.html", "system", principal=principal, title="System",
+                 operator=operator)
+
+
+# --- signing in and out ------------------------------------------------------------------------
+
+
+def safe_next(value: str | None) -> str:
+    """`value` if it is a path on this site ("/..."), else "/": never another origin.
+
+    Refused: "//host" and anything with a backslash (browsers read "/\\host" as another
+    host), anything with a scheme or host, control characters and whitespace (browsers drop
+    tabs and newlines inside URLs, which could turn "/<tab>/host" into "//host"), and the
+    sign-in and sign-out paths themselves (a pointless loop).
+    """
+    if not value or len(value) > 2000 or not value.startswith("/"):
+        return "/"
+    if value.startswith("//") or "\\" in value:
+        return "/"
+    if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+        return "/"
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc:
+        return "/"
+    if parts.path in ("/login", "/logout"):
+        return "/"
+    return value
+
+
+def _cookie_secure(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+def _tokens_match(a: str | None, b: str | None) -> bool:
+    if not a or not b:
+        return False
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+def _login_page(
+    request: Request,
+    *,
+    next_path: str,
+    error: str | None = None,
+    status_code: int = 200,
+    single_user: bool = False,
+    email: str = "",
+) -> HTMLResponse:
+    token = secrets.token_urlsafe(32)
+    response = _page(
+        request,
+        "login.html",
+        "login",
+        status_code=status_code,
+        title="Sign in",
+        csrf_field=token,
+        next_path=next_path,
+        error=error,
+        single_user=single_user,
+        email=email,
+    )
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        max_age=LOGIN_CSRF_MAX_AGE,
+        path="/login",
+        httponly=True,
+        samesite="strict",
+        secure=_cookie_secure(request),
+    )
+    return response
+
+
+@router.get("/login", response_class=HTMLResponse, name="web_login")
+async def login_page(request: Request, next: str | None = None) -> HTMLResponse:
+    single = await single_user_mode(request)
+    return _login_page(request, next_path=safe_next(next), single_user=single)
+
+
+@router.post("/login", response_class=HTMLResponse, name="web_login_submit")
+async def login_submit(
+    request: Request,
+    csrf_token: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/",
+    email: Annotated[str, Form(max_length=320)] = "",
+    password: Annotated[str, Form(max_length=1024)] = "",
+    api_key: Annotated[str, Form(max_length=300)] = "",
+) -> Response:
+    next_path = safe_next(next)
+
+    def again(message: str, status_code: int = 400) -> HTMLResponse:
+        return _login_page(
+            request,
+            next_path=next_path,
+            error=message,
+            status_code=status_code,
+            email=email.strip()[:320],
+        )
+
+    if not _tokens_match(request.cookies.get(LOGIN_CSRF_COOKIE), csrf_token):
+        return again(
+            "This sign-in form expired or was not sent from this site. "
+            "It has been refreshed: please try again."
+        )
+    res: Resources = request.app.state.resources
+    client = request.client.host if request.client else "unknown"
+    try:
+        await check_rate(
+            res.redis, res.settings.redis_prefix, f"login:{client}", LOGIN_ATTEMPTS_PER_MINUTE
+        )
+    except ApiError as exc:
+        return again(exc.message, status_code=exc.status)
+
+    try:
+        if api_key.strip():
+            cookie, _ = await asyncio.to_thread(accounts.sign_in_with_key, res.sessions, api_key)
+        elif email.strip() and password:
+            cookie, _ = await asyncio.to_thread(accounts.sign_in, res.sessions, email, password)
+        else:
+            return again("Enter your email and password, or an API key.")
+    except AccountError as exc:
+        return again(str(exc))
+
+    old = request.cookies.get(SESSION_COOKIE)
+    if old:
+        await asyncio.to_thread(accounts.sign_out, res.sessions, old)
+    response = RedirectResponse(next_path, status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        cookie,
+        max_age=int(accounts.SESSION_LIFETIME.total_seconds()),
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=_cookie_secure(request),
+    )
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.post("/logout", name="web_logout")
+async def logout(
+    request: Request, csrf_token: Annotated[str, Form()] = ""
+) -> Response:
+    res: Resources = request.app.state.resources
+    cookie = request.cookies.get(SESSION_COOKIE)
+    signed = (
+        await asyncio.to_thread(accounts.session_for_cookie, res.sessions, cookie)
+        if cookie
+        else None
+    )
+    if signed is not None:
+        sent = csrf_token or request.headers.get(CSRF_HEADER)
+        origin = request.headers.get("origin")
+        host = request.headers.get("host", "")
+        cross_site = origin is not None and origin not in (f"http://{host}", f"https://{host}")
+        if cross_site or not _tokens_match(sent, signed.csrf_token):
+            return _message(
+                request,
+                403,
+                "Not signed out",
+                "Your session changed or this form was not sent from this site; "
+                "reload the page and sign out again.",
+            )
+        await asyncio.to_thread(accounts.sign_out, res.sessions, cookie or "")
+    # No (valid) session: nothing to end, but clear a stale cookie all the same.
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(
+        SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=_cookie_secure(request)
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def resolve_static(path: str) -> Path | None:

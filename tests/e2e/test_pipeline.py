@@ -41,7 +41,7 @@ async def test_sample_video_to_captioned_vertical_clip(resources, tmp_path):
     transport = httpx.ASGITransport(app=app)
     try:
         async with httpx.AsyncClient(
-            transport=transport, base_url="http://test", timeout=60
+            transport=transport, base_url="http://127.0.0.1", timeout=60
         ) as client:
             with SAMPLE_VIDEO.open("rb") as handle:
                 response = await client.post(
@@ -118,7 +118,7 @@ async def test_a_file_that_is_not_a_video_fails_with_a_clear_reason(resources, t
     app = create_app(resources=resources)
     try:
         async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://test"
+            transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1"
         ) as client:
             response = await client.post(
                 "/v1/videos", files={"file": ("notes.mp4", b"just some text, not a video\n" * 50)}

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from clipforge import services
+from clipforge import accounts, services
 from clipforge.db.tables import Clip, Transcript, Video
 from clipforge.domain.status import Stage, stage_job_id
 from clipforge.queues.definitions import QueueName
@@ -58,7 +58,8 @@ async def _wait(predicate, timeout: float, what: str, interval: float = 0.2):
 
 async def test_killed_worker_job_is_finished_by_another_without_duplicates(resources, tmp_path):
     log = tmp_path / "workers.log"
-    submitted = await services.submit_path(resources, SAMPLE_VIDEO)
+    owner = accounts.local_user(resources.sessions).id
+    submitted = await services.submit_path(resources, owner, SAMPLE_VIDEO)
     video_id = submitted.video_id
     transcribe_job = stage_job_id(video_id, Stage.TRANSCRIBE)
     first = _start_worker(resources, log)
@@ -76,7 +77,7 @@ async def test_killed_worker_job_is_finished_by_another_without_duplicates(resou
         second = _start_worker(resources, log)
 
         async def finished() -> Video | None:
-            video = services.get_video(resources, video_id)
+            video = services.get_video(resources, owner, video_id)
             return video if video.status in ("ready", "failed") else None
 
         video = await _wait(finished, 400, "the video to finish after the crash")
@@ -112,7 +113,8 @@ async def test_killed_worker_job_is_finished_by_another_without_duplicates(resou
 
 async def test_sigterm_lets_the_running_job_finish_before_the_worker_exits(resources, tmp_path):
     log = tmp_path / "worker.log"
-    submitted = await services.submit_path(resources, SPEECH_WAV)
+    owner = accounts.local_user(resources.sessions).id
+    submitted = await services.submit_path(resources, owner, SPEECH_WAV)
     transcribe_job = stage_job_id(submitted.video_id, Stage.TRANSCRIBE)
     worker = _start_worker(resources, log)
     try:

@@ -21,7 +21,7 @@ def settings(tmp_path, database_url, redis_url_setting):
 async def client(resources):
     app = create_app(resources=resources)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
         yield client
 
 

@@ -64,7 +64,7 @@ class RedisServer:
 
 async def _get(app, path: str) -> httpx.Response:
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
         return await client.get(path)
 
 
@@ -104,7 +104,7 @@ async def test_redis_stopped_turns_ready_503_naming_it_and_back(tmp_path, databa
         assert (await _get(app, "/health/live")).status_code == 200
         # A submission while the queue is down: a prompt 503, and the upload is kept.
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
             started = time.monotonic()
             response = await client.post("/v1/videos", files={"file": ("a.mp4", b"abc")})
             assert response.status_code == 503

@@ -23,7 +23,7 @@ JS_TESTS = ROOT / "tests" / "web"
 async def client(resources: Resources) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(resources=resources)
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as c:
         yield c
 
 

@@ -2,6 +2,29 @@
 
 import { isFatalStatus } from "./polling.js";
 import { uploadErrorMessage } from "./format.js";
+import { readConfig } from "./dom.js";
+import { CSRF_HEADER, CSRF_MESSAGE, loginUrl, sessionProblem, withCsrf } from "./session.js";
+
+const config = readConfig();
+let leaving = false;
+
+/**
+ * Session-level handling shared by fetch and XHR calls: a 401 sends the person to sign in
+ * (once, then back here); a stale CSRF token gets a message that says what to do.
+ */
+function checkSession(err) {
+  const problem = sessionProblem(err.status, err.code);
+  if (problem === "signin") {
+    err.message = "Your session has ended. Taking you to sign in…";
+    if (!leaving) {
+      leaving = true;
+      window.location.assign(loginUrl(window.location.pathname, window.location.search));
+    }
+  } else if (problem === "csrf") {
+    err.message = CSRF_MESSAGE;
+  }
+  return err;
+}
 
 export class ApiError extends Error {
   constructor(status, code, message, details) {
@@ -38,15 +61,17 @@ async function toError(response) {
 }
 
 async function request(url, init) {
+  const method = (init && init.method) || "GET";
+  const headers = withCsrf(init && init.headers, method, config.csrfToken);
   let response;
   try {
-    response = await fetch(url, { cache: "no-cache", credentials: "same-origin", ...init });
+    response = await fetch(url, { cache: "no-cache", credentials: "same-origin", ...init, headers });
   } catch (cause) {
     const err = new ApiError(0, "network", "Could not reach the server. Retrying…");
     err.cause = cause;
     throw err;
   }
-  if (!response.ok) throw await toError(response);
+  if (!response.ok) throw checkSession(await toError(response));
   if (response.status === 204) return null;
   return response.json();
 }
@@ -81,7 +106,7 @@ export async function getHealth() {
       // fall through
     }
   }
-  throw await toError(response);
+  throw checkSession(await toError(response));
 }
 
 export const api = {
@@ -108,6 +133,7 @@ export function uploadVideo(file, { onProgress, maxBytes } = {}) {
     xhr.open("POST", "/v1/videos");
     xhr.responseType = "text";
     xhr.setRequestHeader("Accept", "application/json");
+    if (config.csrfToken) xhr.setRequestHeader(CSRF_HEADER, config.csrfToken);
     xhr.upload.addEventListener("progress", (e) => {
       if (onProgress) onProgress(e.loaded, e.lengthComputable ? e.total : file.size);
     });
@@ -124,10 +150,12 @@ export function uploadVideo(file, { onProgress, maxBytes } = {}) {
       }
       const err = body && body.error;
       reject(
-        new ApiError(
-          xhr.status,
-          (err && err.code) || "upload_failed",
-          uploadErrorMessage(xhr.status, body, maxBytes),
+        checkSession(
+          new ApiError(
+            xhr.status,
+            (err && err.code) || "upload_failed",
+            uploadErrorMessage(xhr.status, body, maxBytes),
+          ),
         ),
       );
     });
