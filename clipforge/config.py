@@ -68,7 +68,7 @@ class Settings(BaseSettings):
     s3_region: str = "us-east-1"
     s3_access_key_id: str | None = None
     s3_secret_access_key: str | None = None
-    s3_presign_seconds: int = Field(default=3600, ge=60)
+    s3_presign_seconds: int = Field(default=300, ge=30, description="Download URL lifetime.")
     s3_create_bucket: bool = Field(default=True, description="Create the bucket if missing.")
 
     # --- queues ---------------------------------------------------------------------------

@@ -79,7 +79,11 @@ class ImportStage:
 
             try:
                 await extract_audio(
-                    source, audio, duration=info.duration, on_progress=audio_progress
+                    source,
+                    audio,
+                    duration=info.duration,
+                    on_progress=audio_progress,
+                    max_seconds=self._settings.max_media_seconds,
                 )
             except FFmpegError as exc:
                 raise PermanentError(

@@ -83,3 +83,38 @@ def test_bad_options_are_refused_before_any_work(tmp_path):
     result = _clipforge(tmp_path, "clip", str(SPEECH_WAV), "--aspect", "2:3", timeout=120)
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
+
+
+def test_users_and_keys_commands(tmp_path):
+    created = _clipforge(tmp_path, "users", "create", "Ops@Example.com", "--admin", timeout=120)
+    assert created.returncode == 0, created.stderr
+    assert "ops@example.com" in created.stdout and "(admin)" in created.stdout
+    first_key = created.stdout.strip().splitlines()[-1].split()[-1]
+    assert first_key.startswith("cf_")
+
+    duplicate = _clipforge(tmp_path, "users", "create", "ops@example.com", timeout=120)
+    assert duplicate.returncode == 1 and "already exists" in duplicate.stderr
+
+    made = _clipforge(tmp_path, "keys", "create", "ops@example.com", "--name", "ci", timeout=120)
+    assert made.returncode == 0, made.stderr
+    key_id = made.stdout.split()[2]
+
+    listed = _clipforge(tmp_path, "keys", "list", "ops@example.com", timeout=120)
+    assert listed.returncode == 0
+    assert key_id in listed.stdout and "ci" in listed.stdout
+    assert first_key not in listed.stdout, "secrets are never shown again"
+
+    revoked = _clipforge(tmp_path, "keys", "revoke", "ops@example.com", key_id, timeout=120)
+    assert revoked.returncode == 0 and "revoked" in revoked.stdout
+    again = _clipforge(tmp_path, "keys", "list", "ops@example.com", timeout=120)
+    assert any(key_id in line and "revoked" in line for line in again.stdout.splitlines())
+
+    unknown = _clipforge(tmp_path, "keys", "list", "nobody@example.com", timeout=120)
+    assert unknown.returncode == 1 and "No user" in unknown.stderr
+
+
+def test_the_api_refuses_a_network_address_without_accounts(tmp_path):
+    result = _clipforge(tmp_path, "api", "--host", "0.0.0.0", "--port", "1", timeout=120)
+    assert result.returncode == 1
+    assert "no accounts exist" in result.stderr
+    assert "clipforge users create" in result.stderr

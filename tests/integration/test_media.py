@@ -148,6 +148,16 @@ async def test_extract_audio_is_16k_mono_pcm(good_mp4: Path, tmp_path: Path) -> 
     assert not list(dest.parent.glob("*.part"))
 
 
+async def test_extract_audio_never_writes_more_than_max_seconds(
+    good_mp4: Path, tmp_path: Path
+) -> None:
+    # A file whose header under-states its length must not yield hours of audio.
+    dest = tmp_path / "capped.wav"
+    await extract_audio(good_mp4, dest, max_seconds=1.5)
+    with wave.open(str(dest)) as w:
+        assert w.getnframes() / 16000 == pytest.approx(1.5, abs=0.05)
+
+
 async def test_extract_audio_from_silent_video_fails_without_leftovers(
     video_only: Path, tmp_path: Path
 ) -> None:
