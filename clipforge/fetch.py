@@ -6,6 +6,10 @@ the check and the connect cannot redirect us into the private network. Redirects
 by hand for the same reason. The body streams into a file we name, under a size cap, and any
 failure removes it: the import stage can retry without cleaning up after us.
 
+yt-dlp opens its own connections, so it runs with its `proxy` option pointed at
+`egress_proxy.guarded_proxy`: a loopback proxy, started for that one extraction, that vets every
+host yt-dlp asks for with the same policy and connects to the vetted IP.
+
 `timeout` bounds each network operation (connect, each read), not the whole download: a
 multi-GB file legitimately takes longer than any sensible single-request timeout.
 """
@@ -26,6 +30,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from clipforge.egress_proxy import guarded_proxy
 from clipforge.net_safety import (
     AddressPolicy,
     ResolvedURL,
@@ -44,6 +49,9 @@ USER_AGENT = "Mozilla/5.0 (compatible; ClipForge/0.1; +https://github.com/clipfo
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 PREFERRED_MAX_HEIGHT = 720
 MSG_NO_VIDEO = "This page has no video ClipForge can import."
+MSG_PAGE_PRIVATE = (
+    "This page tried to reach a private or local network address, which ClipForge does not allow."
+)
 
 #: Extensions for the files we name; anything else is `.bin` (ffprobe does not need one).
 _EXTENSIONS = {
@@ -282,9 +290,14 @@ class _YtdlpLogger:
         log.info("yt-dlp: %s", msg)
 
 
-def _ytdlp_options(timeout: float) -> dict[str, Any]:
-    """Extraction only, one video, no cookies/cache/side requests we can avoid."""
+def _ytdlp_options(timeout: float, proxy: str) -> dict[str, Any]:
+    """Extraction only, one video, no cookies/cache/side requests we can avoid.
+
+    `proxy` is the guarded egress proxy: yt-dlp applies it to every request and scheme (it
+    becomes `{"all": proxy}`, with no `no_proxy` bypass), and environment proxies are ignored.
+    """
     return {
+        "proxy": proxy,
         "logger": _YtdlpLogger(),
         "quiet": True,
         "no_warnings": True,
@@ -309,17 +322,22 @@ def _ytdlp_options(timeout: float) -> dict[str, Any]:
     }
 
 
-def _extract_info(url: str, timeout: float) -> dict[str, Any]:
-    """Run yt-dlp's extractor (blocking; called in a thread)."""
+def _extract_info(url: str, timeout: float, proxy: str) -> dict[str, Any]:
+    """Run yt-dlp's extractor (blocking; called in a thread) through the egress proxy."""
     import yt_dlp  # heavy import, only needed for page links
 
-    # Residual risk: the page URL itself was vetted, but yt-dlp resolves DNS on its own and
-    # extractors may fetch further URLs (APIs, embeds, redirects) that we cannot vet or pin.
-    # The options above keep that to the extractor's minimum, and the media file itself is
-    # downloaded by our guarded downloader, so yt-dlp never streams the payload; still, run
-    # workers where the metadata endpoint and internal services are firewalled off.
+    # Every HTTP(S) request yt-dlp makes (the page, APIs, embeds, redirects) goes through the
+    # guarded egress proxy, which vets each host with our policy and connects to the vetted IP,
+    # so extractors are held to the same SSRF rules as direct downloads; the media file itself
+    # is still downloaded by our guarded downloader. Residual risk: traffic that does not use
+    # yt-dlp's HTTP stack would bypass the proxy: a per-request proxy an extractor sets itself
+    # (only with `geo_verification_proxy`, which we never set), WebSocket extractors (need the
+    # `websockets` package, not installed), or helper programs (JS runtimes, ffmpeg) that
+    # extraction-only use does not start for the generic extractor. Firewalling workers off the
+    # metadata endpoint and internal services remains good defence in depth.
     try:
-        with yt_dlp.YoutubeDL(_ytdlp_options(timeout)) as ydl:  # type: ignore[no-untyped-call]
+        options = _ytdlp_options(timeout, proxy)
+        with yt_dlp.YoutubeDL(options) as ydl:  # type: ignore[no-untyped-call]
             info = ydl.extract_info(url, download=False)
     except yt_dlp.utils.DownloadError as exc:
         cause = exc.exc_info[1] if exc.exc_info else None
@@ -418,13 +436,28 @@ async def download_media(
 
         page = first
         log.info("%s is a web page; asking yt-dlp for its video", page.url)
-        try:
-            info = await asyncio.wait_for(
-                asyncio.to_thread(_extract_info, page.url, timeout),
-                timeout=max(60.0, timeout * 4),
-            )
-        except TimeoutError as exc:
-            raise DownloadError("Reading the video page took too long.", retryable=True) from exc
+        async with guarded_proxy(
+            allow_private=allow_private,
+            resolver=resolver,
+            address_allowed=address_allowed,
+            idle_timeout=timeout,
+            connect_timeout=timeout,
+        ) as proxy:
+            try:
+                info = await asyncio.wait_for(
+                    asyncio.to_thread(_extract_info, page.url, timeout, proxy.url),
+                    timeout=max(60.0, timeout * 4),
+                )
+            except TimeoutError as exc:
+                raise DownloadError(
+                    "Reading the video page took too long.", retryable=True
+                ) from exc
+            except DownloadError as exc:
+                if proxy.refused:
+                    raise DownloadError(MSG_PAGE_PRIVATE) from exc
+                raise
+            if proxy.refused:
+                log.info("yt-dlp on %s was refused %s but went on", page.url, proxy.refused)
         fmt = pick_format(info, max_bytes)
         if fmt is None:
             log.info("yt-dlp found no single-file format with audio on %s", page.url)

@@ -101,7 +101,9 @@ async def _create_and_enqueue(res: Resources, video: Video) -> Submitted:
     await asyncio.to_thread(insert)
     job_id = stage_job_id(video.id, Stage.IMPORT)
     try:
-        await res.queues.enqueue(QueueName.IMPORT, job_id, {"video_id": video.id})
+        await res.queues.enqueue(
+            QueueName.IMPORT, job_id, {"video_id": video.id, "owner_id": video.owner_id}
+        )
     except QueueUnavailable:
         # Keep what the user sent: the video shows why and can be retried when Redis is back.
         await asyncio.to_thread(
@@ -238,7 +240,7 @@ async def retry_video(res: Resources, owner_id: str, video_id: str) -> Submitted
 
     await asyncio.to_thread(reset)
     try:
-        await res.queues.enqueue(queue, job_id, {"video_id": video_id})
+        await res.queues.enqueue(queue, job_id, {"video_id": video_id, "owner_id": owner_id})
     except QueueUnavailable:
         await asyncio.to_thread(
             mark_video_failed,
@@ -280,7 +282,9 @@ async def create_export(
     export = await asyncio.to_thread(insert)
     try:
         await res.queues.enqueue(
-            QueueName.EXPORT, export_job_id(export.id), {"export_id": export.id}
+            QueueName.EXPORT,
+            export_job_id(export.id),
+            {"export_id": export.id, "owner_id": owner_id},
         )
     except QueueUnavailable:
 

@@ -58,7 +58,7 @@ class ImportStage:
             return
         if video.audio_key and video.duration:
             # A replay after the stage finished: only make sure the chain continues.
-            await self._enqueue_next(video_id)
+            await self._enqueue_next(video_id, data.get("owner_id"))
             return
         writer = VideoStageWriter(self._sessions, video_id, Stage.IMPORT)
         await writer.start()
@@ -95,7 +95,7 @@ class ImportStage:
             await report(1.0)
         finally:
             shutil.rmtree(work, ignore_errors=True)
-        await self._enqueue_next(video_id)
+        await self._enqueue_next(video_id, data.get("owner_id"))
 
     async def on_failed(self, data: dict[str, Any], reason: str) -> None:
         await asyncio.to_thread(
@@ -177,9 +177,10 @@ class ImportStage:
             video.stage = Stage.TRANSCRIBE
             video.stage_progress = 0
 
-    async def _enqueue_next(self, video_id: str) -> None:
+    async def _enqueue_next(self, video_id: str, owner_id: object) -> None:
+        # The owner rides along so every job in the chain says whose work it is.
         await self._queues.enqueue(
             QueueName.TRANSCRIPTION,
             stage_job_id(video_id, Stage.TRANSCRIBE),
-            {"video_id": video_id},
+            {"video_id": video_id, "owner_id": owner_id},
         )

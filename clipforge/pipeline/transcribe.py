@@ -45,7 +45,7 @@ class TranscribeStage:
             log.warning("transcribe: video %s no longer exists", video_id)
             return
         if await asyncio.to_thread(self._has_transcript, video_id):
-            await self._enqueue_next(video_id)
+            await self._enqueue_next(video_id, data.get("owner_id"))
             return
         writer = VideoStageWriter(self._sessions, video_id, Stage.TRANSCRIBE)
         await writer.start()
@@ -84,7 +84,7 @@ class TranscribeStage:
             )
         await asyncio.to_thread(self._save, video_id, transcript)
         await progress(1.0)
-        await self._enqueue_next(video_id)
+        await self._enqueue_next(video_id, data.get("owner_id"))
 
     async def on_failed(self, data: dict[str, Any], reason: str) -> None:
         await asyncio.to_thread(
@@ -120,7 +120,10 @@ class TranscribeStage:
                 video.stage = Stage.DETECT
                 video.stage_progress = 0
 
-    async def _enqueue_next(self, video_id: str) -> None:
+    async def _enqueue_next(self, video_id: str, owner_id: object) -> None:
+        # The owner rides along so every job in the chain says whose work it is.
         await self._queues.enqueue(
-            QueueName.DETECTION, stage_job_id(video_id, Stage.DETECT), {"video_id": video_id}
+            QueueName.DETECTION,
+            stage_job_id(video_id, Stage.DETECT),
+            {"video_id": video_id, "owner_id": owner_id},
         )

@@ -153,12 +153,7 @@ def _page(
 
 def _script_json(value: Any) -> str:
     """JSON safe to put inside <script type="application/json"> (no `</script>` breakout)."""
-    return (
-        json.dumps(value)
-        .replace("<", "\\u003c")
-        .replace(">", "\\u003e")
-        .replace("&", "\\u0026")
-    )
+    return json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def _login_redirect(request: Request) -> RedirectResponse:
@@ -168,9 +163,7 @@ def _login_redirect(request: Request) -> RedirectResponse:
     return RedirectResponse("/login?" + urlencode({"next": target}), status_code=303)
 
 
-async def _signed_in_page(
-    request: Request, template: str, page: str, **context: Any
-) -> Response:
+async def _signed_in_page(request: Request, template: str, page: str, **context: Any) -> Response:
     """Render a dashboard page for whoever is signed in; send everyone else to /login."""
     try:
         principal = await identify(request)
@@ -212,8 +205,9 @@ async def system_page(request: Request) -> Response:
             return _login_redirect(request)
         return _message(request, exc.status, "Not available", exc.message)
     operator = principal.user.role == "admin"
-    return _page(request, "system.html", "system", principal=principal, title="System",
-                 operator=operator)
+    return _page(
+        request, "system.html", "system", principal=principal, title="System", operator=operator
+    )
 
 
 # --- signing in and out ------------------------------------------------------------------------
@@ -354,9 +348,7 @@ async def login_submit(
 
 
 @router.post("/logout", name="web_logout")
-async def logout(
-    request: Request, csrf_token: Annotated[str, Form()] = ""
-) -> Response:
+async def logout(request: Request, csrf_token: Annotated[str, Form()] = "") -> Response:
     res: Resources = request.app.state.resources
     cookie = request.cookies.get(SESSION_COOKIE)
     signed = (

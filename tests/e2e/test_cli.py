@@ -118,3 +118,18 @@ def test_the_api_refuses_a_network_address_without_accounts(tmp_path):
     assert result.returncode == 1
     assert "no accounts exist" in result.stderr
     assert "clipforge users create" in result.stderr
+
+
+def test_a_bad_setting_stops_start_up_with_its_name(tmp_path):
+    env = {**os.environ, "CLIPFORGE_API_PORT": "eighty"}
+    result = subprocess.run(
+        [sys.executable, "-m", "clipforge", "queues"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert "api_port" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from clipforge import accounts
 from clipforge.api.app import create_app
 from clipforge.queues.definitions import QueueName
 from tests.conftest import make_settings
@@ -47,7 +48,9 @@ async def test_upload_is_stored_under_a_generated_key_and_queued(client, resourc
     assert video["status"] == "queued"
     assert "/" not in video["title"] and "\x00" not in video["title"]
     job = await resources.queues.job(QueueName.IMPORT, job_id)
-    assert job is not None and job.state == "waiting" and job.data == {"video_id": video_id}
+    assert job is not None and job.state == "waiting"
+    owner = accounts.local_user(resources.sessions).id
+    assert job.data == {"video_id": video_id, "owner_id": owner}, "the job carries its owner"
     # Nothing is left in the upload temp folder.
     assert list((resources.settings.data_dir / "tmp").iterdir()) == []
 
