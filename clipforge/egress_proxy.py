@@ -1,6 +1,6 @@
 """A loopback forward proxy that holds yt-dlp to the same SSRF rules as our own downloads.
 
-yt-dlp resolves names and opens connections itself, so it cannot connect to an address that
+yt-dlp resolves names and opens connections itself, so we cannot pin it to an address that
 `net_safety.check_url` vetted. Instead, each extraction runs with `{"proxy": url}` pointing at
 a proxy started just for it (`guarded_proxy`), bound to 127.0.0.1 on an ephemeral port. Every
 request yt-dlp makes, page, API call, embed, redirect, goes through here and:
@@ -29,9 +29,9 @@ import logging
 import re
 import time
 from collections.abc import AsyncIterator
-from typing import Any
 from dataclasses import dataclass, field
 from functools import partial
+from typing import Any
 from urllib.parse import urlsplit
 
 from clipforge.net_safety import (
@@ -63,6 +63,7 @@ _HOP_BY_HOP = frozenset(
         "host",
     }
 )
+_DIGITS = re.compile(r"^[0-9]{1,18}$")  # not str.isdigit: that accepts "²"
 _TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _REASONS = {
     400: "Bad Request",
@@ -77,7 +78,7 @@ _REASONS = {
 }
 
 
-class _Refuse(Exception):  # noqa: N818 - control flow, not an error condition of ours
+class _Refuse(Exception):
     """Answer the client with this status and a short text, then close."""
 
     def __init__(self, status: int, text: str, headers: tuple[tuple[str, str], ...] = ()) -> None:
@@ -200,6 +201,7 @@ class _Server:
         self.connect_timeout = connect_timeout
         self.refused: list[str] = []
         self.tasks: set[asyncio.Task[Any]] = set()
+        self.closing = False
 
     # ------------------------------------------------------------------ vetting, connecting
 
@@ -243,15 +245,14 @@ class _Server:
         task = asyncio.current_task()
         assert task is not None
         self.tasks.add(task)
-        upstream: asyncio.StreamWriter | None = None
         try:
             try:
                 raw = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), self.idle_timeout)
                 request = _parse_head(raw)
                 if request.method == "CONNECT":
-                    upstream = await self._tunnel(request, reader, writer)
+                    await self._tunnel(request, reader, writer)
                 elif request.method in HTTP_METHODS:
-                    upstream = await self._forward(request, reader, writer)
+                    await self._forward(request, reader, writer)
                 else:
                     raise _Refuse(
                         405,
@@ -268,15 +269,19 @@ class _Server:
                 log.info("egress proxy: closing an idle connection")
         except (OSError, RuntimeError) as exc:
             log.info("egress proxy: connection ended: %s", exc)
+        except Exception:  # never let one odd request take more than its own connection down
+            log.exception("egress proxy: unexpected error")
+        except asyncio.CancelledError:
+            if not self.closing:
+                raise
+            # Our own shutdown: end quietly (asyncio logs a cancelled connection callback).
         finally:
-            for w in (upstream, writer):
-                if w is not None:
-                    await _close(w)
+            await _close(writer)
             self.tasks.discard(task)
 
     async def _tunnel(
         self, request: _Request, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> asyncio.StreamWriter:
+    ) -> None:
         target = request.target
         if any(c in target for c in "/@?#\\"):
             raise _Refuse(400, "CONNECT needs a host:port target.")
@@ -289,10 +294,12 @@ class _Server:
             raise _Refuse(400, "CONNECT needs a host:port target.")
         vetted = await self._vet("https", host, port)
         up_reader, up_writer = await self._connect(vetted)
-        writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
-        await writer.drain()
-        await self._relay(reader, writer, up_reader, up_writer)
-        return up_writer
+        try:
+            writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            await writer.drain()
+            await self._relay(reader, writer, up_reader, up_writer)
+        finally:
+            await _close(up_writer)
 
     async def _relay(
         self,
@@ -320,7 +327,7 @@ class _Server:
 
     async def _forward(
         self, request: _Request, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> asyncio.StreamWriter:
+    ) -> None:
         try:
             parts = urlsplit(request.target)
             scheme, host, port = parts.scheme.lower(), parts.hostname, parts.port
@@ -337,7 +344,7 @@ class _Server:
         if "transfer-encoding" in names:
             raise _Refuse(411, "Chunked request bodies are not supported; send Content-Length.")
         lengths = {v for k, v in request.headers if k.lower() == "content-length"}
-        if len(lengths) > 1 or any(not v.isdigit() for v in lengths):
+        if len(lengths) > 1 or any(not _DIGITS.match(v) for v in lengths):
             raise _Refuse(400, "Malformed Content-Length.")
         body_length = int(next(iter(lengths))) if lengths else 0
 
@@ -380,10 +387,8 @@ class _Server:
                 await up_writer.drain()
             await up_writer.drain()
             await self._relay_response(up_reader, writer)
-        except BaseException:
+        finally:
             await _close(up_writer)
-            raise
-        return up_writer
 
     async def _relay_response(
         self, up_reader: asyncio.StreamReader, writer: asyncio.StreamWriter
@@ -439,6 +444,7 @@ async def guarded_proxy(
         yield proxy
     finally:
         listener.close()
+        server.closing = True
         tasks = list(server.tasks)
         for task in tasks:
             task.cancel()

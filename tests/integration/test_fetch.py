@@ -15,7 +15,13 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from clipforge.fetch import MSG_NO_VIDEO, DownloadError, download_media, pick_format
+from clipforge.fetch import (
+    MSG_NO_VIDEO,
+    MSG_PAGE_PRIVATE,
+    DownloadError,
+    download_media,
+    pick_format,
+)
 from clipforge.net_safety import MSG_PRIVATE, MSG_SCHEME, IPAddress
 
 SMALL = bytes(range(256)) * 8  # 2048 bytes
@@ -76,6 +82,11 @@ class Handler(BaseHTTPRequestHandler):
             port = self.headers.get("Host", "").rsplit(":", 1)[-1]
             page = VIDEO_PAGE.replace(b"/talk.mp4", f"http://127.0.0.2:{port}/talk.mp4".encode())
             self._send(200, page, "text/html")
+        elif path == "/refresh-page.html":
+            # A page whose only content sends the extractor on to another URL (query `to`).
+            target = query["to"][0].encode()
+            page = b'<html><head><meta http-equiv="refresh" content="0; url=' + target + b'">'
+            self._send(200, page + b"</head><body></body></html>", "text/html")
         elif path == "/redirect":
             self.send_response(302)
             self.send_header("Location", query["to"][0])
@@ -431,6 +442,67 @@ async def test_ytdlp_media_url_goes_through_the_guard(
     assert str(info.value) == MSG_PRIVATE
     assert "/talk.mp4" not in [p for p, _ in hits]
     assert_empty(tmp_path)
+
+
+async def test_ytdlp_requests_go_through_the_guarded_proxy(
+    server: int, tmp_path: Path, hits: list[tuple[str, str]]
+) -> None:
+    # `public.test` exists only in the injected resolver, which yt-dlp itself never sees: it
+    # can fetch the page only through the egress proxy, which resolves and vets it for it.
+    result = await download_media(
+        f"http://public.test:{server}/video-page.html",
+        tmp_path,
+        max_bytes=10_000,
+        timeout=5,
+        **GUARDED,
+    )
+    assert result.source == "yt-dlp" and result.path.read_bytes() == SMALL
+    pages = [host for p, host in hits if p == "/video-page.html"]
+    assert pages == [f"public.test:{server}"] * 2  # our vetting fetch, then yt-dlp's
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "http://private.test:{port}/video-page.html",  # a name resolving to a private address
+        "http://127.0.0.2:{port}/video-page.html",  # a private address literal
+        "http://169.254.169.254/latest/meta-data/",  # cloud metadata
+        "https://private.test:{port}/video-page.html",  # through a CONNECT tunnel
+    ],
+)
+async def test_ytdlp_own_request_to_private_address_refused(
+    target: str, server: int, tmp_path: Path, hits: list[tuple[str, str]]
+) -> None:
+    # The page is fine; the extractor then follows its meta refresh to a private address.
+    # That request is yt-dlp's own, so only the egress proxy stands in its way.
+    to = target.format(port=server)
+    with pytest.raises(DownloadError) as info:
+        await download_media(
+            f"http://public.test:{server}/refresh-page.html?to={to}",
+            tmp_path,
+            max_bytes=10_000,
+            timeout=5,
+            **GUARDED,
+        )
+    assert str(info.value) == MSG_PAGE_PRIVATE
+    assert info.value.retryable is False
+    assert [p for p, _ in hits] == ["/refresh-page.html", "/refresh-page.html"]
+    assert_empty(tmp_path)
+
+
+async def test_ytdlp_follows_refresh_to_allowed_page(
+    server: int, tmp_path: Path, hits: list[tuple[str, str]]
+) -> None:
+    # The same page pointing at an allowed host works: the refusal above is the policy's doing.
+    result = await download_media(
+        f"http://public.test:{server}/refresh-page.html?to=http://public.test:{server}/video-page.html",
+        tmp_path,
+        max_bytes=10_000,
+        timeout=5,
+        **GUARDED,
+    )
+    assert result.source == "yt-dlp" and result.path.read_bytes() == SMALL
+    assert "/video-page.html" in [p for p, _ in hits]
 
 
 async def test_dns_rebinding_cannot_swap_the_address(server: int, tmp_path: Path) -> None:
