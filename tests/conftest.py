@@ -81,13 +81,23 @@ def settings(tmp_path: Path, database_url: str | None, redis_url_setting: str | 
     return make_settings(tmp_path / "data", database_url, redis_url_setting)
 
 
+def build_test_resources(settings: Settings, **kwargs: object) -> Resources:
+    """Resources for one test, starting from empty tables (PostgreSQL is shared per session)."""
+    res = build_resources(settings, **kwargs)  # type: ignore[arg-type]
+    if res.engine.dialect.name == "postgresql" and kwargs.get("upgrade_schema", True):
+        with res.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "TRUNCATE exports, clips, transcripts, videos, web_sessions, api_keys, users"
+                    " CASCADE"
+                )
+            )
+    return res
+
+
 @pytest.fixture
 async def resources(settings: Settings) -> AsyncIterator[Resources]:
-    res = build_resources(settings)
-    if res.engine.dialect.name == "postgresql":
-        # One database per session: start each test from empty tables.
-        with res.engine.begin() as conn:
-            conn.execute(text("TRUNCATE exports, clips, transcripts, videos CASCADE"))
+    res = build_test_resources(settings)
     try:
         yield res
     finally:

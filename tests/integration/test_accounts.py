@@ -12,7 +12,7 @@ from clipforge import accounts
 from clipforge.api.app import create_app
 from clipforge.db.tables import ApiKey, Clip, Export, Transcript, Video
 from clipforge.domain.keys import export_srt_key, export_thumbnail_key, export_video_key
-from tests.conftest import make_settings
+from tests.conftest import build_test_resources, make_settings
 
 
 @pytest.fixture
@@ -270,9 +270,7 @@ async def test_rate_limit_answers_429_with_retry_after_per_key(
     settings = make_settings(
         tmp_path / "d", database_url, redis_url_setting, rate_limit_per_minute=5
     )
-    from clipforge.bootstrap import build_resources
-
-    res = build_resources(settings)
+    res = build_test_resources(settings)
     try:
         first = _user_with_key(res, "r1@example.com")
         second = _user_with_key(res, "r2@example.com")
@@ -293,8 +291,6 @@ async def test_rate_limit_answers_429_with_retry_after_per_key(
 
 
 async def test_concurrent_job_limit_and_storage_quota(tmp_path, database_url, redis_url_setting):
-    from clipforge.bootstrap import build_resources
-
     settings = make_settings(
         tmp_path / "d",
         database_url,
@@ -302,7 +298,7 @@ async def test_concurrent_job_limit_and_storage_quota(tmp_path, database_url, re
         max_concurrent_jobs=2,
         storage_quota_bytes=5000,
     )
-    res = build_resources(settings)
+    res = build_test_resources(settings)
     try:
         key = _user_with_key(res, "q@example.com")
         app = create_app(resources=res)

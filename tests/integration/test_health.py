@@ -12,9 +12,8 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from clipforge.api.app import create_app
-from clipforge.bootstrap import build_resources
 from clipforge.queues.definitions import QueueName
-from tests.conftest import make_settings
+from tests.conftest import build_test_resources, make_settings
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -87,7 +86,7 @@ async def test_redis_stopped_turns_ready_503_naming_it_and_back(tmp_path, databa
     server = RedisServer(tmp_path)
     server.start()
     settings = make_settings(tmp_path / "data", database_url, server.url, queue_timeout_seconds=1)
-    res = build_resources(settings)
+    res = build_test_resources(settings)
     app = create_app(resources=res)
     try:
         # The check uses the queues' own connection settings: up while the queues work.
@@ -136,7 +135,7 @@ async def test_storage_stopped_turns_ready_503_naming_it(tmp_path, database_url,
         s3_secret_access_key="test",
         s3_bucket="health-bucket",
     )
-    res = build_resources(settings)
+    res = build_test_resources(settings)
     await res.start()
     app = create_app(resources=res)
     try:
@@ -153,7 +152,7 @@ async def test_storage_stopped_turns_ready_503_naming_it(tmp_path, database_url,
 async def test_database_unreachable_turns_ready_503_and_health_down(tmp_path, redis_url_setting):
     dead = f"postgresql://nobody@127.0.0.1:{_free_port()}/nothing?pool_timeout=2"
     settings = make_settings(tmp_path / "data", dead, redis_url_setting)
-    res = build_resources(settings, upgrade_schema=False)
+    res = build_test_resources(settings, upgrade_schema=False)
     app = create_app(resources=res)
     try:
         ready = await _get(app, "/health/ready")
