@@ -125,7 +125,7 @@ class Settings(BaseSettings):
     )
     whisper_device: str = "auto"
     whisper_compute_type: str = "auto"
-    whisper_threads: int = Field(default=0, ge=0, description="0: cores / concurrency.")
+    whisper_threads: int = Field(default=0, ge=0, description="0: all cores.")
     whisper_language: str | None = Field(default=None, description="None: detect.")
 
     # --- detection ------------------------------------------------------------------------

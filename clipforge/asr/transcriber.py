@@ -246,20 +246,17 @@ def _guarded(items: Iterable[Any], where: str) -> Iterator[Any]:
 def build_transcriber(settings: Settings) -> Transcriber:
     """The transcriber the settings ask for (today always faster-whisper).
 
-    Threads default to the cores shared out between the transcription jobs one worker runs at
-    once, so two concurrent jobs don't oversubscribe the CPU. A model given by name (not the
-    bundled base, not a local folder) may be downloaded once into the model cache.
+    One model per worker process runs one recognition at a time (CTranslate2's default single
+    model worker), so it gets every core: `whisper_threads` 0 means all of them. A model given
+    by name (not the bundled base, not a local folder) may be downloaded once into the cache.
     """
-    threads = settings.whisper_threads or max(
-        1, (os.cpu_count() or 1) // settings.queue_transcription_concurrency
-    )
     by_name = settings.whisper_model != BUNDLED_MODEL and not Path(settings.whisper_model).exists()
     return FasterWhisperTranscriber(
         settings.whisper_model,
         data_dir=settings.data_dir,
         device=settings.whisper_device,
         compute_type=settings.whisper_compute_type,
-        cpu_threads=threads,
+        cpu_threads=settings.whisper_threads,
         language=settings.whisper_language,
         local_files_only=not by_name,
     )

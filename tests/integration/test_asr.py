@@ -282,9 +282,8 @@ def test_build_transcriber_from_settings(tmp_path: Path) -> None:
     assert isinstance(transcriber, Transcriber)
     assert isinstance(transcriber, FasterWhisperTranscriber)
     assert transcriber.model == "base" and transcriber.name == "faster-whisper"
-    # Cores are shared out between the transcription jobs a worker runs at once.
-    cores = os.cpu_count() or 1
-    assert transcriber.cpu_threads == max(1, cores // settings.queue_transcription_concurrency)
+    # One recognition runs at a time per model, so it gets every core.
+    assert transcriber.cpu_threads == (os.cpu_count() or 1)
     assert transcriber.language == "en"
     assert transcriber.local_files_only, "the bundled model never touches a model hub"
     explicit = build_transcriber(Settings(data_dir=tmp_path, whisper_threads=3))
