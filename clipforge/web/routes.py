@@ -163,15 +163,14 @@ def _login_redirect(request: Request) -> RedirectResponse:
     return RedirectResponse("/login?" + urlencode({"next": target}), status_code=303)
 
 
-async def _signed_in_page(request: Request, template: str, page: str, **context: Any) -> Response:
-    """Render a dashboard page for whoever is signed in; send everyone else to /login."""
+async def _viewer_or_exit(request: Request) -> Principal | Response:
+    """Whoever is signed in; else the response to give instead (to /login, or why not)."""
     try:
-        principal = await identify(request)
+        return await identify(request)
     except ApiError as exc:
         if exc.status == 401:
             return _login_redirect(request)
         return _message(request, exc.status, "Not available", exc.message)
-    return _page(request, template, page, principal=principal, **context)
 
 
 def _message(request: Request, status_code: int, heading: str, text: str) -> HTMLResponse:
@@ -188,25 +187,29 @@ def _message(request: Request, status_code: int, heading: str, text: str) -> HTM
 
 @router.get("/", response_class=HTMLResponse, name="web_index")
 async def index_page(request: Request) -> Response:
-    return await _signed_in_page(request, "index.html", "index", title="New video")
+    viewer = await _viewer_or_exit(request)
+    if isinstance(viewer, Response):
+        return viewer
+    return _page(request, "index.html", "index", principal=viewer, title="New video")
 
 
 @router.get("/videos/{video_id}", response_class=HTMLResponse, name="web_video")
 async def video_page(request: Request, video_id: str) -> Response:
-    return await _signed_in_page(request, "video.html", "video", title="Video", videoId=video_id)
+    viewer = await _viewer_or_exit(request)
+    if isinstance(viewer, Response):
+        return viewer
+    return _page(request, "video.html", "video", principal=viewer, title="Video", videoId=video_id)
 
 
 @router.get("/system", response_class=HTMLResponse, name="web_system")
 async def system_page(request: Request) -> Response:
-    try:
-        principal = await identify(request)
-    except ApiError as exc:
-        if exc.status == 401:
-            return _login_redirect(request)
-        return _message(request, exc.status, "Not available", exc.message)
-    operator = principal.user.role == "admin"
+    viewer = await _viewer_or_exit(request)
+    if isinstance(viewer, Response):
+        return viewer
+    # Non-operators get an "Operators only" note instead of widgets that would only 403.
+    operator = viewer.user.role == "admin"
     return _page(
-        request, "system.html", "system", principal=principal, title="System", operator=operator
+        request, "system.html", "system", principal=viewer, title="System", operator=operator
     )
 
 

@@ -93,6 +93,7 @@ async def test_index_page_has_upload_and_import_controls(client: httpx.AsyncClie
         ("api.js", "text/javascript"),
         ("dom.js", "text/javascript"),
         ("format.js", "text/javascript"),
+        ("session.js", "text/javascript"),
         ("app.css", "text/css"),
         ("favicon.svg", "image/svg+xml"),
     ],
@@ -164,4 +165,5 @@ async def test_pages_stay_out_of_the_api_schema(client: httpx.AsyncClient) -> No
     assert r.json()["items"] == []
     paths = (await client.get("/openapi.json")).json()["paths"]
     assert "/" not in paths and "/system" not in paths
+    assert "/login" not in paths and "/logout" not in paths
     assert not any(p.startswith("/static") or p.startswith("/videos/") for p in paths)
