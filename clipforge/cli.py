@@ -22,7 +22,9 @@ from clipforge.bootstrap import Resources, build_resources
 from clipforge.config import Settings, get_settings
 from clipforge.db.tables import Clip, Export, User
 from clipforge.domain.status import STAGE_ORDER, ExportStatus, Stage, VideoStatus
+from clipforge.logging_setup import json_logs_from_env, setup_logging, uvicorn_logging_kwargs
 from clipforge.queues.client import QueueCounts
+from clipforge.queues.connection import check_eviction_policy
 from clipforge.queues.definitions import ALL_QUEUES, parse_queue_name
 
 log = logging.getLogger("clipforge")
@@ -31,12 +33,8 @@ POLL_SECONDS = 0.5
 
 
 def _setup_logging(verbose: bool) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # The queue library logs every poll at INFO; keep the console for our own events.
-    logging.getLogger("bullmq").setLevel(logging.WARNING)
+    """Text for people by default; JSON lines with CLIPFORGE_LOG_FORMAT=json."""
+    setup_logging(json=json_logs_from_env(), level=logging.DEBUG if verbose else logging.INFO)
 
 
 class CliError(Exception):
@@ -70,6 +68,7 @@ def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
 
     host = args.host or settings.api_host
     res = build_resources(settings)
+    check_eviction_policy(settings, res.redis_url)
     _announce_access_mode(res, host)
     app = create_app(resources=res, bind_host=host)
     uvicorn.run(
@@ -78,15 +77,19 @@ def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
         port=args.port or settings.api_port,
         workers=1,
         log_level="info",
+        **uvicorn_logging_kwargs(json_logs_from_env()),
     )
     return 0
 
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    from clipforge.metrics import start_worker_metrics_server
     from clipforge.queues.worker import serve_workers
 
     names = [parse_queue_name(q) for q in args.queue] if args.queue else list(ALL_QUEUES)
     res = build_resources(settings)
+    check_eviction_policy(settings, res.redis_url)
+    start_worker_metrics_server()  # only when CLIPFORGE_WORKER_METRICS_PORT is set
 
     async def main() -> None:
         await res.start()
@@ -106,6 +109,7 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
     from clipforge.api.app import create_app
 
     res = build_resources(settings)  # starts embedded Redis and migrates the schema once
+    check_eviction_policy(settings, res.redis_url)
     env = dict(os.environ, REDIS_URL=res.redis_url)
     if settings.database_url is None:
         env["DATABASE_URL"] = settings.database().url
@@ -121,7 +125,11 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
     print(f"ClipForge on http://{host}:{port}  (dashboard /, API docs /docs)")
     try:
         uvicorn.run(
-            create_app(resources=res, bind_host=host), host=host, port=port, log_level="info"
+            create_app(resources=res, bind_host=host),
+            host=host,
+            port=port,
+            log_level="info",
+            **uvicorn_logging_kwargs(json_logs_from_env()),
         )
     finally:
         for proc in workers:

@@ -17,7 +17,7 @@ from clipforge.db import repository
 from clipforge.db.tables import Clip, Export, Transcript, Video
 from clipforge.domain.captions import get_caption_style
 from clipforge.domain.framing import parse_aspect_ratio
-from clipforge.domain.keys import original_key
+from clipforge.domain.keys import original_key, poster_key
 from clipforge.domain.status import (
     STAGE_ORDER,
     ExportStatus,
@@ -26,6 +26,8 @@ from clipforge.domain.status import (
     export_job_id,
     stage_job_id,
 )
+from clipforge.domain.transcript import Transcript as TranscriptData
+from clipforge.domain.trim import snap_to_words
 from clipforge.net_safety import UnsafeURLError, check_url
 from clipforge.pipeline.base import mark_video_failed
 from clipforge.queues.client import QueueUnavailable
@@ -306,3 +308,36 @@ def get_export(res: Resources, owner_id: str, export_id: str) -> Export:
         if export is None:
             raise NotFound(f"export {export_id} not found")
         return export
+
+
+async def trim_clip(res: Resources, owner_id: str, clip_id: str, start: float, end: float) -> Clip:
+    """Move a clip's edges, snapped to word boundaries; later exports use the new range."""
+
+    def update() -> Clip:
+        with res.sessions.begin() as session:
+            clip = repository.get_clip(session, clip_id, owner_id)
+            if clip is None:
+                raise NotFound(f"clip {clip_id} not found")
+            row = repository.get_transcript(session, clip.video_id)
+            if row is None:
+                raise InvalidRequest("The transcript is missing; the clip cannot be adjusted.")
+            transcript = TranscriptData.from_dict(row.data)
+            try:
+                trim = snap_to_words(transcript.words, start, end, duration=transcript.duration)
+            except ValueError as exc:
+                raise InvalidRequest(str(exc)) from exc
+            clip.start, clip.end, clip.text = trim.start, trim.end, trim.text
+            return clip
+
+    return await asyncio.to_thread(update)
+
+
+async def media_key(res: Resources, owner_id: str, video_id: str, kind: str) -> str:
+    """The storage key of a video's original or poster, after the ownership check."""
+    video = await asyncio.to_thread(get_video, res, owner_id, video_id)
+    key = original_key(video.id) if kind == "source" else poster_key(video.id)
+    if kind == "source" and video.original_key is None:
+        raise InvalidRequest("The video has not been imported yet.")
+    if not await res.storage.exists(key):
+        raise NotFound(f"the video has no {kind}")
+    return key

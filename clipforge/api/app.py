@@ -15,6 +15,8 @@ from clipforge.api.caching import ETagMiddleware
 from clipforge.api.errors import install_error_handlers
 from clipforge.bootstrap import Resources, build_resources
 from clipforge.config import Settings, get_settings
+from clipforge.logging_setup import RequestIdMiddleware
+from clipforge.metrics import RequestMetricsMiddleware, metrics_endpoint
 from clipforge.web.routes import router as web_router
 
 log = logging.getLogger(__name__)
@@ -60,6 +62,13 @@ def create_app(
         max_bytes=cfg.max_request_body_bytes,
         exempt={("POST", "/v1/videos")},
     )
+    # Outermost (added last): time every request, including ones inner layers answer, and
+    # give each one its request id first so the access line carries it.
+    app.add_middleware(RequestMetricsMiddleware)
+    app.add_middleware(RequestIdMiddleware)
+    # Prometheus scrape target: no auth, out of the API schema; answers counts and timings
+    # only. Keep it off the public network (see docs/operations.md).
+    app.add_route("/metrics", metrics_endpoint, methods=["GET"], include_in_schema=False)
     app.include_router(routes_health.router)
     app.include_router(routes_videos.router)
     app.include_router(routes_exports.router)

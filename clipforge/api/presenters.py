@@ -16,7 +16,7 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def video_out(video: Video) -> VideoOut:
+def video_out(video: Video, request: Request) -> VideoOut:
     stages = stage_states(
         VideoStatus(video.status),
         Stage(video.stage) if video.stage else None,
@@ -40,6 +40,16 @@ def video_out(video: Video) -> VideoOut:
         height=video.height,
         created_at=_aware(video.created_at),
         updated_at=_aware(video.updated_at),
+        poster_url=(
+            str(request.url_for("video_media", video_id=video.id)) + "?kind=poster"
+            if video.original_key and video.width
+            else None
+        ),
+        source_url=(
+            str(request.url_for("video_media", video_id=video.id)) + "?kind=source"
+            if video.original_key
+            else None
+        ),
     )
 
 

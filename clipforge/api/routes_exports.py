@@ -12,8 +12,8 @@ from clipforge import services
 from clipforge.api.auth import CurrentPrincipal
 from clipforge.api.deps import ResourcesDep
 from clipforge.api.errors import ApiError
-from clipforge.api.presenters import export_out
-from clipforge.api.schemas import ErrorResponse, ExportOut, ExportRequestIn
+from clipforge.api.presenters import clip_out, export_out
+from clipforge.api.schemas import ClipOut, ClipTrimIn, ErrorResponse, ExportOut, ExportRequestIn
 
 router = APIRouter(tags=["exports"])
 
@@ -50,6 +50,18 @@ async def create_export(
         res, caller.user.id, clip_id, body.aspect_ratio, body.caption_style
     )
     return export_out(export, request)
+
+
+@router.patch(
+    "/v1/clips/{clip_id}",
+    response_model=ClipOut,
+    responses=_ERRORS,
+    summary="Adjust a clip's start and end; both snap to word boundaries",
+)
+async def trim_clip(
+    clip_id: str, body: ClipTrimIn, res: ResourcesDep, caller: CurrentPrincipal
+) -> ClipOut:
+    return clip_out(await services.trim_clip(res, caller.user.id, clip_id, body.start, body.end))
 
 
 @router.get("/v1/exports/{export_id}", response_model=ExportOut, responses=_ERRORS)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import mimetypes
 import os
+from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response, status
+from fastapi.responses import FileResponse, RedirectResponse
 
 from clipforge import services
 from clipforge.api.auth import CurrentPrincipal
@@ -113,6 +116,7 @@ async def import_video(
     "", response_model=VideoList, responses=_ERRORS, summary="List your videos, newest first"
 )
 async def list_videos(
+    request: Request,
     res: ResourcesDep,
     caller: CurrentPrincipal,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
@@ -121,12 +125,62 @@ async def list_videos(
     rows, total = await asyncio.to_thread(
         services.list_videos, res, caller.user.id, limit=limit, offset=offset
     )
-    return VideoList(items=[video_out(v) for v in rows], total=total, limit=limit, offset=offset)
+    return VideoList(
+        items=[video_out(v, request) for v in rows], total=total, limit=limit, offset=offset
+    )
 
 
 @router.get("/{video_id}", response_model=VideoOut, responses=_ERRORS)
-async def get_video(video_id: str, res: ResourcesDep, caller: CurrentPrincipal) -> VideoOut:
-    return video_out(await asyncio.to_thread(services.get_video, res, caller.user.id, video_id))
+async def get_video(
+    video_id: str, request: Request, res: ResourcesDep, caller: CurrentPrincipal
+) -> VideoOut:
+    video = await asyncio.to_thread(services.get_video, res, caller.user.id, video_id)
+    return video_out(video, request)
+
+
+@router.get(
+    "/{video_id}/media",
+    name="video_media",
+    response_model=None,
+    responses={
+        **_ERRORS,
+        200: {"content": {"video/mp4": {}, "image/jpeg": {}}},
+        307: {"description": "Redirect to a short-lived storage URL (S3)."},
+    },
+    summary="The original media (for the player; supports Range) or its poster still",
+)
+async def video_media(
+    video_id: str,
+    res: ResourcesDep,
+    caller: CurrentPrincipal,
+    kind: Annotated[Literal["source", "poster"], Query()] = "source",
+) -> Response:
+    key = await services.media_key(res, caller.user.id, video_id, kind)
+    url = await res.storage.presigned_url(key)
+    if url is not None:
+        return RedirectResponse(url, status_code=307)
+    path = res.storage.local_path(key)
+    if path is None or not path.exists():
+        raise ApiError(404, "not_found", f"The video has no {kind}.")
+    media_type = "image/jpeg" if kind == "poster" else "application/octet-stream"
+    if kind == "source":
+        media_type = mimetypes.guess_type(f"x.{_container_ext(path)}")[0] or media_type
+    return FileResponse(path, media_type=media_type)
+
+
+def _container_ext(path: Path) -> str:
+    """Guess a browser-friendly type from the first bytes (keys have no extension)."""
+    with path.open("rb") as handle:
+        head = handle.read(12)
+    if head[4:8] == b"ftyp":
+        return "mp4"
+    if head[:4] == b"\x1a\x45\xdf\xa3":
+        return "webm"
+    if head[:4] == b"RIFF":
+        return "wav"
+    if head[:3] == b"ID3" or head[:2] == b"\xff\xfb":
+        return "mp3"
+    return "bin"
 
 
 @router.post(

@@ -51,6 +51,8 @@ class VideoOut(BaseModel):
     height: int | None
     created_at: datetime
     updated_at: datetime
+    poster_url: str | None = Field(description="A still of the source, once imported.")
+    source_url: str | None = Field(description="The original media, once imported.")
 
 
 class VideoList(BaseModel):
@@ -76,6 +78,11 @@ class ClipOut(BaseModel):
 
 class ClipList(BaseModel):
     items: list[ClipOut]
+
+
+class ClipTrimIn(BaseModel):
+    start: float = Field(ge=0, le=86_400, description="Seconds; snapped to the nearest word.")
+    end: float = Field(gt=0, le=86_400, description="Seconds; snapped to the nearest word.")
 
 
 class ExportRequestIn(BaseModel):

@@ -11,6 +11,11 @@ def audio_key(video_id: str) -> str:
     return f"videos/{video_id}/audio.wav"
 
 
+def poster_key(video_id: str) -> str:
+    """A small still of the source, for the library."""
+    return f"videos/{video_id}/poster.jpg"
+
+
 def video_prefix(video_id: str) -> str:
     return f"videos/{video_id}/"
 

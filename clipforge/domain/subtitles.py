@@ -22,6 +22,8 @@ CLIP_MAX_CHARS = 32
 PAUSE_BREAK = 0.7
 #: How long a caption line may stay up after its last word when nobody speaks next.
 HOLD_MAX = 1.0
+#: The shortest time a caption stays on screen (a flash shorter than this cannot be read).
+MIN_CAPTION_SECONDS = 0.5
 
 _SENTENCE_END = (".", "!", "?", "…")
 
@@ -170,6 +172,100 @@ def group_words(
     return lines
 
 
+def group_captions(
+    words: Sequence[Word],
+    *,
+    max_words_per_line: int = CLIP_MAX_WORDS,
+    max_chars_per_line: int = CLIP_MAX_CHARS,
+    lines_per_caption: int = 1,
+    pause: float = PAUSE_BREAK,
+) -> list[list[list[Word]]]:
+    """Group words into captions of up to `lines_per_caption` lines.
+
+    A line holds at most `max_words_per_line` words and `max_chars_per_line` characters (a
+    single longer word gets a line of its own); when a caption's lines are full the next
+    word starts a new caption. A caption never spans a pause longer than `pause` seconds
+    and ends after a sentence-ending word.
+    """
+    if max_words_per_line < 1 or max_chars_per_line < 1 or lines_per_caption < 1:
+        raise ValueError("words, characters and lines per caption must be at least 1")
+    captions: list[list[list[Word]]] = []
+    lines: list[list[Word]] = []
+    line: list[Word] = []
+    length = 0
+    last: Word | None = None
+
+    def close() -> None:
+        nonlocal lines, line, length
+        if line:
+            lines.append(line)
+        if lines:
+            captions.append(lines)
+        lines, line, length = [], [], 0
+
+    for w in words:
+        token = w.clean
+        if not token:
+            continue
+        if last is not None and w.start - last.end > pause:
+            close()
+        if line and (
+            len(line) >= max_words_per_line or length + 1 + len(token) > max_chars_per_line
+        ):
+            lines.append(line)
+            line, length = [], 0
+            if len(lines) >= lines_per_caption:
+                close()
+        line.append(w)
+        length += len(token) + (1 if length else 0)
+        last = w
+        if token.endswith(_SENTENCE_END):
+            close()
+    close()
+    return captions
+
+
+def caption_times(
+    captions: Sequence[Sequence[Word]] | Sequence[Sequence[Sequence[Word]]],
+    *,
+    hold: float = HOLD_MAX,
+    min_duration: float = MIN_CAPTION_SECONDS,
+) -> list[tuple[float, float]]:
+    """(start, end) of each caption, in source seconds.
+
+    A caption starts with its first word. It stays up after its last word until the next
+    caption starts (no flicker between captions) but at most `hold` seconds, so it never
+    lingers through a long pause. A caption shorter than `min_duration` is extended into
+    the following gap, never past the start of the next caption.
+    """
+    firsts: list[Word] = []
+    lasts: list[Word] = []
+    for cap in captions:
+        flat = _flatten(cap)
+        if not flat:
+            raise ValueError("a caption needs at least one word")
+        firsts.append(flat[0])
+        lasts.append(max(flat, key=lambda w: w.end))
+    times: list[tuple[float, float]] = []
+    for i, (first, last) in enumerate(zip(firsts, lasts, strict=True)):
+        start = first.start
+        next_start = firsts[i + 1].start if i + 1 < len(firsts) else float("inf")
+        end = min(last.end + hold, next_start)
+        end = max(end, min(start + min_duration, next_start))
+        times.append((start, max(end, start)))
+    return times
+
+
+def _flatten(cap: Sequence[Word] | Sequence[Sequence[Word]]) -> list[Word]:
+    out: list[Word] = []
+    for item in cap:
+        if isinstance(item, Word):
+            out.append(item)
+        else:
+            out.extend(item)
+    return out
+
+
 def line_end(line: Sequence[Word], next_line: Sequence[Word] | None, hold: float) -> float:
     """When a caption line leaves the screen: when the next starts, held at most `hold` s."""
     end = line[-1].end + hold
@@ -185,21 +281,33 @@ def clip_cues(
     *,
     max_words: int = CLIP_MAX_WORDS,
     max_chars: int = CLIP_MAX_CHARS,
+    lines_per_caption: int = 1,
+    hold: float = HOLD_MAX,
+    min_duration: float = MIN_CAPTION_SECONDS,
 ) -> list[Cue]:
-    """Short caption cues for a clip, timed from the clip start and clamped to the clip."""
+    """Short caption cues for a clip, timed from the clip start and clamped to the clip.
+
+    Grouping follows `group_captions` and timing `caption_times` (readable minimum, held
+    until the next cue up to `hold`, never across a long pause). `max_words`/`max_chars`
+    are per line; a cue has up to `lines_per_caption` lines joined by newlines.
+    """
     if clip_end <= clip_start:
         return []
     length = clip_end - clip_start
-    lines = group_words(
-        words_in_range(words, clip_start, clip_end), max_words=max_words, max_chars=max_chars
+    captions = group_captions(
+        words_in_range(words, clip_start, clip_end),
+        max_words_per_line=max_words,
+        max_chars_per_line=max_chars,
+        lines_per_caption=lines_per_caption,
     )
     cues: list[Cue] = []
-    for i, line in enumerate(lines):
-        nxt = lines[i + 1] if i + 1 < len(lines) else None
-        start = min(max(line[0].start - clip_start, 0.0), length)
-        end = min(max(line_end(line, nxt, HOLD_MAX) - clip_start, 0.0), length)
+    times = caption_times(captions, hold=hold, min_duration=min_duration)
+    for lines, (t0, t1) in zip(captions, times, strict=True):
+        start = min(max(t0 - clip_start, 0.0), length)
+        end = min(max(t1 - clip_start, 0.0), length)
         if end > start:
-            cues.append(Cue(start, end, " ".join(w.clean for w in line)))
+            text = "\n".join(" ".join(w.clean for w in line) for line in lines)
+            cues.append(Cue(start, end, text))
     return cues
 
 

@@ -16,11 +16,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from clipforge.config import Settings
 from clipforge.db.tables import Video
-from clipforge.domain.keys import audio_key, original_key
+from clipforge.domain.keys import audio_key, original_key, poster_key
 from clipforge.domain.status import Stage, VideoStatus, stage_job_id
 from clipforge.fetch import DownloadError, download_media
 from clipforge.media.audio import extract_audio
 from clipforge.media.ffmpeg import FFmpegError
+from clipforge.media.poster import extract_poster
 from clipforge.media.probe import MediaError, MediaInfo, MediaLimits, probe_media
 from clipforge.net_safety import UnsafeURLError
 from clipforge.pipeline.base import (
@@ -90,6 +91,8 @@ class ImportStage:
                     "The audio track could not be decoded; the file may be damaged."
                 ) from exc
             await self._storage.put_file(audio_key(video_id), audio, "audio/wav")
+            if info.has_video:
+                await self._store_poster(video_id, source, work, info.duration)
             size = source.stat().st_size
             await asyncio.to_thread(self._record, video_id, info, size)
             await report(1.0)
@@ -155,6 +158,16 @@ class ImportStage:
             return await asyncio.to_thread(probe_media, source, limits=limits)
         except MediaError as exc:
             raise PermanentError(str(exc)) from exc
+
+    async def _store_poster(self, video_id: str, source: Path, work: Path, duration: float) -> None:
+        """Best effort: a video without a poster is still a video."""
+        poster = work / "poster.jpg"
+        try:
+            await extract_poster(source, poster, duration=duration)
+        except FFmpegError as exc:
+            log.warning("no poster for video %s: %s", video_id, exc)
+            return
+        await self._storage.put_file(poster_key(video_id), poster, "image/jpeg")
 
     def _set_title(self, video_id: str, title: str) -> None:
         with self._sessions.begin() as session:

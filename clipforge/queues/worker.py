@@ -13,7 +13,9 @@ from typing import Any
 
 from bullmq import Job, UnrecoverableError, Worker
 
+from clipforge import metrics
 from clipforge.config import Settings
+from clipforge.logging_setup import job_context
 from clipforge.pipeline.base import PermanentError, RetryableError, StageRunner
 from clipforge.queues.definitions import QueueName, queue_spec
 
@@ -77,30 +79,42 @@ class _Processor:
 
         self._in_flight.add(str(job.id))
         self._idle.clear()
+        queue = self._queue.value
         started = time.monotonic()
-        log.info("%s job %s attempt %d/%d started", self._queue, job.id, attempt, attempts)
-        try:
-            await self._stage.run(data, progress)
-        except PermanentError as exc:
-            log.warning("%s job %s failed for good: %s", self._queue, job.id, exc)
-            await self._stage.on_failed(data, str(exc))
-            raise UnrecoverableError(str(exc)) from exc
-        except Exception as exc:
-            final = attempt >= attempts
-            log.exception(
-                "%s job %s attempt %d/%d failed%s",
-                self._queue,
-                job.id,
-                attempt,
-                attempts,
-                "" if final else "; will retry",
-            )
-            if final:
-                await self._stage.on_failed(data, failure_reason(self._queue, exc, attempts))
-            raise
-        await progress(1.0)
-        elapsed = time.monotonic() - started
-        log.info("%s job %s done in %.1fs", self._queue, job.id, elapsed)
+        with job_context(str(job.id)):
+            log.info("%s job %s attempt %d/%d started", self._queue, job.id, attempt, attempts)
+            try:
+                await self._stage.run(data, progress)
+            except PermanentError as exc:
+                log.warning("%s job %s failed for good: %s", self._queue, job.id, exc)
+                metrics.record_job_attempt(
+                    queue, time.monotonic() - started, "failed", metrics.failure_class(exc, True)
+                )
+                await self._stage.on_failed(data, str(exc))
+                raise UnrecoverableError(str(exc)) from exc
+            except Exception as exc:
+                final = attempt >= attempts
+                log.exception(
+                    "%s job %s attempt %d/%d failed%s",
+                    self._queue,
+                    job.id,
+                    attempt,
+                    attempts,
+                    "" if final else "; will retry",
+                )
+                metrics.record_job_attempt(
+                    queue,
+                    time.monotonic() - started,
+                    "failed" if final else "retried",
+                    metrics.failure_class(exc),
+                )
+                if final:
+                    await self._stage.on_failed(data, failure_reason(self._queue, exc, attempts))
+                raise
+            await progress(1.0)
+            elapsed = time.monotonic() - started
+            metrics.record_job_attempt(queue, elapsed, "completed")
+            log.info("%s job %s done in %.1fs", self._queue, job.id, elapsed)
         return {"seconds": round(elapsed, 3)}
 
 

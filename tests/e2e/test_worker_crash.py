@@ -108,7 +108,11 @@ async def test_killed_worker_job_is_finished_by_another_without_duplicates(resou
         for p in resources.settings.storage_root.rglob("*")
         if p.is_file()
     )
-    assert stored == [f"videos/{video_id}/audio.wav", f"videos/{video_id}/original"]
+    assert stored == [
+        f"videos/{video_id}/audio.wav",
+        f"videos/{video_id}/original",
+        f"videos/{video_id}/poster.jpg",
+    ]
 
 
 async def test_sigterm_lets_the_running_job_finish_before_the_worker_exits(resources, tmp_path):

@@ -22,7 +22,7 @@ import pytest
 from clipforge import accounts
 from clipforge.bootstrap import Resources
 from clipforge.db.tables import Video
-from clipforge.domain.keys import audio_key, original_key
+from clipforge.domain.keys import audio_key, original_key, poster_key
 from clipforge.media.ffmpeg import ffmpeg_exe
 from clipforge.queues.definitions import QueueName
 from clipforge.queues.worker import serve_workers
@@ -331,8 +331,10 @@ async def test_hostile_upload_names_never_reach_the_file_system(
         pytest.skip("object storage: no local tree to inspect")
     root = res.settings.storage_root
     stored = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
-    expected = {original_key(i) for i in ids} | {audio_key(i) for i in ids}
-    assert stored == expected, "only videos/<id>/original (and the extracted audio)"
+    expected = (
+        {original_key(i) for i in ids} | {audio_key(i) for i in ids} | {poster_key(i) for i in ids}
+    )
+    assert stored == expected, "only videos/<id>/original (and the audio and poster we made)"
     # Nothing named after the user's input exists anywhere in the data folder or temp dir.
     everywhere = [*res.settings.data_dir.rglob("*"), *Path(tempfile.gettempdir()).glob("*")]
     for path in everywhere:
