@@ -126,10 +126,16 @@ class JobQueues:
 
     async def job(self, name: QueueName, job_id: str) -> JobInfo | None:
         queue = self._queue(name)
-        job = await self._bounded(queue.getJob(job_id))
-        if job is None:
-            return None
-        state = await self._bounded(queue.getJobState(job_id))
+        # State and fields are two reads; a job finishing between them would pair "failed"
+        # with no failure reason. Read the state on both sides until they agree.
+        for _ in range(5):
+            before = await self._bounded(queue.getJobState(job_id))
+            job = await self._bounded(queue.getJob(job_id))
+            if job is None:
+                return None
+            state = await self._bounded(queue.getJobState(job_id))
+            if state == before:
+                break
         return JobInfo(
             queue=name.value,
             job_id=job_id,
