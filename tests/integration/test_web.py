@@ -75,6 +75,24 @@ async def test_video_page_carries_its_id_and_export_options(client: httpx.AsyncC
     assert 'id="keep-waiting"' in r.text and 'id="retry-button"' in r.text
 
 
+async def test_video_page_has_a_source_player_and_a_transcript(client: httpx.AsyncClient) -> None:
+    html = (await client.get("/videos/abc123")).text
+    assert re.search(r'<video id="player"[^>]*\bcontrols\b[^>]*preload="metadata"', html)
+    assert 'id="transcript"' in html and 'id="transcript-title"' in html
+    assert 'id="transcript-links"' in html
+    # The player loads the original from this site (or presigned storage): CSP allows media.
+    r = await client.get("/videos/abc123")
+    assert "media-src 'self'" in r.headers["content-security-policy"]
+
+
+def test_video_script_uses_the_pure_transcript_module() -> None:
+    video_js = (web_routes.STATIC_DIR / "video.js").read_text()
+    assert 'from "./transcript.js"' in video_js
+    api_js = (web_routes.STATIC_DIR / "api.js").read_text()
+    # Trimming is a PATCH, which (like every unsafe request) carries the CSRF header.
+    assert 'method: "PATCH"' in api_js and "withCsrf" in api_js
+
+
 async def test_index_page_has_upload_and_import_controls(client: httpx.AsyncClient) -> None:
     html = (await client.get("/")).text
     assert 'type="file"' in html and 'for="file-input"' in html
@@ -94,6 +112,7 @@ async def test_index_page_has_upload_and_import_controls(client: httpx.AsyncClie
         ("dom.js", "text/javascript"),
         ("format.js", "text/javascript"),
         ("session.js", "text/javascript"),
+        ("transcript.js", "text/javascript"),
         ("app.css", "text/css"),
         ("favicon.svg", "image/svg+xml"),
     ],

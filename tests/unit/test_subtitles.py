@@ -9,7 +9,9 @@ import pytest
 
 from clipforge.domain.subtitles import (
     Cue,
+    caption_times,
     clip_cues,
+    group_captions,
     group_words,
     srt_timestamp,
     to_srt,
@@ -172,3 +174,84 @@ def test_srt_of_clip_cues_parses_back() -> None:
     pattern = re.compile(r"^\d+\n\d\d:\d\d:\d\d,\d{3} --> \d\d:\d\d:\d\d,\d{3}\n.+$", re.M)
     assert len(pattern.findall(srt)) == srt.count(" --> ")
     assert "one" in srt and "ten" in srt
+
+
+# --- caption grouping and timing rules -------------------------------------------------
+
+
+def texts_of(captions: list[list[list[Word]]]) -> list[list[str]]:
+    return [[" ".join(w.clean for w in line) for line in cap] for cap in captions]
+
+
+def test_group_captions_fills_lines_then_starts_a_new_caption() -> None:
+    ws = words_from("a b c d e f g h i j")
+    caps = group_captions(ws, max_words_per_line=3, max_chars_per_line=40, lines_per_caption=2)
+    assert texts_of(caps) == [["a b c", "d e f"], ["g h i", "j"]]
+
+
+def test_group_captions_character_limit_and_overlong_word() -> None:
+    ws = words_from("tiny extraordinarily ok")
+    caps = group_captions(ws, max_words_per_line=5, max_chars_per_line=10)
+    assert texts_of(caps) == [["tiny"], ["extraordinarily"], ["ok"]]
+
+
+def test_no_caption_crosses_a_long_pause_or_a_sentence_end() -> None:
+    ws = [
+        *words_from("one two", start=0.0),
+        *words_from("three four.", start=3.0),  # 2.3 s pause before 'three'
+        *words_from("five", start=4.0),
+    ]
+    caps = group_captions(ws, max_words_per_line=6, max_chars_per_line=40, lines_per_caption=2)
+    assert texts_of(caps) == [["one two"], ["three four."], ["five"]]
+
+
+def test_group_captions_rejects_zero_limits() -> None:
+    with pytest.raises(ValueError):
+        group_captions(words_from("a"), lines_per_caption=0)
+
+
+def test_short_caption_is_extended_to_the_readable_minimum() -> None:
+    caps = [[Word(" hi", 1.0, 1.1, 1)], [Word(" there", 5.0, 5.4, 1)]]
+    # hold would give 1.1 + 1.0 = 2.1 anyway; with hold=0 the minimum rule is what holds it up
+    (s, e), _ = caption_times(caps, hold=0.0, min_duration=0.5)
+    assert s == 1.0 and e == pytest.approx(1.5)
+
+
+def test_minimum_extension_never_overlaps_the_next_caption() -> None:
+    caps = [[Word(" a", 1.0, 1.1, 1)], [Word(" b", 1.3, 1.6, 1)]]
+    times = caption_times(caps, hold=0.0, min_duration=0.5)
+    assert times[0] == (1.0, pytest.approx(1.3))  # stops where 'b' starts
+    assert times[1][1] - times[1][0] >= 0.5 - 1e-9
+
+
+def test_last_word_held_until_next_caption_starts_without_gap() -> None:
+    caps = [[Word(" a", 0.0, 0.6, 1)], [Word(" b", 1.2, 1.8, 1)]]
+    (_, e0), (s1, _) = caption_times(caps, hold=1.0)
+    assert e0 == s1 == 1.2  # no flicker between captions
+
+
+def test_hold_is_capped_through_a_long_pause() -> None:
+    caps = [[Word(" a", 0.0, 0.6, 1)], [Word(" b", 9.0, 9.5, 1)]]
+    times = caption_times(caps, hold=1.0)
+    assert times[0][1] == pytest.approx(1.6)
+    assert times[1][1] == pytest.approx(10.5)
+
+
+def test_every_clip_cue_is_readable_and_cues_never_overlap() -> None:
+    # Machine-gun speech: 0.12 s words with tiny gaps, plus lone blips after pauses.
+    ws = [Word(f" w{i}", i * 0.15, i * 0.15 + 0.12, 1) for i in range(12)]
+    ws += [Word(" blip", 4.0, 4.05, 1), Word(" end", 8.0, 8.1, 1)]
+    cues = clip_cues(ws, 0.0, 20.0, max_words=2)
+    for a, b in itertools.pairwise(cues):
+        assert a.end <= b.start + 1e-9
+    for c in cues[:-1]:
+        # Either readable, or cut short only because the next cue starts right there.
+        nxt = cues[cues.index(c) + 1]
+        assert c.end - c.start >= 0.5 - 1e-9 or c.end == pytest.approx(nxt.start)
+    assert cues[-1].end - cues[-1].start >= 0.5
+
+
+def test_clip_cues_multi_line() -> None:
+    cues = clip_cues(words_from("a b c d"), 0.0, 5.0, max_words=2, lines_per_caption=2)
+    assert [c.text for c in cues] == ["a b\nc d"]
+    assert "a b\nc d" in to_vtt(cues)

@@ -89,6 +89,15 @@ export function postJSON(url, body, init) {
   });
 }
 
+export function patchJSON(url, body, init) {
+  return request(url, {
+    method: "PATCH",
+    headers: { "Content-Type": "application/json", Accept: "application/json" },
+    body: JSON.stringify(body ?? {}),
+    ...init,
+  });
+}
+
 /** GET /health answers 503 with the same body when something is down: read it either way. */
 export async function getHealth() {
   let response;
@@ -115,6 +124,9 @@ export const api = {
   retryVideo: (id) => postJSON(`/v1/videos/${encodeURIComponent(id)}/retry`, {}),
   importUrl: (url) => postJSON("/v1/videos/import", { url }),
   listClips: (id) => getJSON(`/v1/videos/${encodeURIComponent(id)}/clips`),
+  trimClip: (clipId, start, end) =>
+    patchJSON(`/v1/clips/${encodeURIComponent(clipId)}`, { start, end }),
+  getTranscript: (id) => getJSON(`/v1/videos/${encodeURIComponent(id)}/transcript`),
   createExport: (clipId, body) =>
     postJSON(`/v1/clips/${encodeURIComponent(clipId)}/exports`, body),
   getExport: (id) => getJSON(`/v1/exports/${encodeURIComponent(id)}`),

@@ -1,7 +1,7 @@
 // "/" — new video (upload or link) and the library.
 
 import { api, uploadVideo } from "./api.js";
-import { badge, h, readConfig, say, setProgress } from "./dom.js";
+import { badge, h, icon, readConfig, say, setProgress } from "./dom.js";
 import {
   clampPercent,
   formatBytes,
@@ -157,6 +157,29 @@ const pager = $("pager");
 let offset = Math.max(0, (Number(new URLSearchParams(location.search).get("page")) || 1) - 1) * PAGE_SIZE;
 let refreshTimer = null;
 
+/** The row's thumbnail: the poster still (lazy), or a neutral placeholder until there is one. */
+function poster(video, name) {
+  if (video.poster_url) {
+    const img = h("img", {
+      class: "video-thumb",
+      src: video.poster_url,
+      alt: `Still from ${name}`,
+      loading: "lazy",
+      decoding: "async",
+      width: "96",
+      height: "54",
+    });
+    // A poster that fails to load falls back to the placeholder rather than a broken image.
+    img.addEventListener("error", () => img.replaceWith(placeholder()), { once: true });
+    return img;
+  }
+  return placeholder();
+}
+
+function placeholder() {
+  return h("span", { class: "video-thumb video-thumb-empty", role: "img", "aria-label": "No preview image yet" }, icon("film"));
+}
+
 function videoRow(video) {
   const name = videoName(video);
   const busy = !isVideoTerminal(video);
@@ -171,6 +194,7 @@ function videoRow(video) {
     h(
       "a",
       { class: "video-link", href: `/videos/${encodeURIComponent(video.id)}` },
+      poster(video, name),
       h(
         "span",
         { class: "video-row-main" },

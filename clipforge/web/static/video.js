@@ -23,6 +23,13 @@ import {
   poll,
   videoSignature,
 } from "./polling.js";
+import {
+  activeWordIndex,
+  flattenWords,
+  previewShouldStop,
+  throttleGate,
+  trimRequest,
+} from "./transcript.js";
 
 const config = readConfig();
 const $ = (id) => document.getElementById(id);
@@ -114,6 +121,7 @@ function renderVideo(video) {
     $("failed-error").textContent = video.error || "No error message was recorded.";
   }
   $("processing").classList.toggle("is-done", video.status === "ready");
+  if (video.source_url) showPlayer(video);
   if (video.status === "ready" && !clipsLoaded) {
     clipsLoaded = true;
     loadResults();
@@ -178,7 +186,8 @@ $("retry-button").addEventListener("click", async () => {
 
 function renderTranscriptLinks() {
   const group = $("transcript-links");
-  for (const [format, label] of [["srt", "SRT"], ["vtt", "VTT"], ["json", "JSON"]]) {
+  if (group.querySelector("a")) return;
+  for (const [format, label] of [["json", "JSON"], ["srt", "SRT"], ["vtt", "VTT"]]) {
     group.append(
       h("a", {
         class: "btn btn-ghost btn-sm",
@@ -190,13 +199,215 @@ function renderTranscriptLinks() {
   }
 }
 
+// --- source player ------------------------------------------------------------------------
+
+const player = $("player");
+let playerSource = null;
+/** Every word of the transcript in time order (transcript.js), and its buttons. */
+let words = [];
+let wordButtons = [];
+let activeIndex = -1;
+/** {start, end, clipId, button} while a clip's range is being previewed. */
+let preview = null;
+let loopHandle = 0;
+const highlightGate = throttleGate(120);
+
+function showPlayer(video) {
+  $("media").hidden = false;
+  if (playerSource === video.source_url) return;
+  playerSource = video.source_url;
+  if (video.poster_url) player.poster = video.poster_url;
+  player.src = video.source_url;
+}
+
+player.addEventListener("error", () => {
+  $("player-status").textContent = "This browser cannot play the original file; the clips and exports still work.";
+});
+
+function seekAndPlay(seconds) {
+  if (!playerSource) return;
+  player.currentTime = Math.max(0, seconds);
+  const played = player.play();
+  if (played && typeof played.catch === "function") {
+    played.catch(() => {
+      // autoplay refused or the source cannot play: the seek still happened
+    });
+  }
+  updateHighlight();
+}
+
+function setActiveWord(index) {
+  if (index === activeIndex) return;
+  const old = wordButtons[activeIndex];
+  if (old) {
+    old.classList.remove("is-active");
+    old.removeAttribute("aria-current");
+  }
+  activeIndex = index;
+  const now = wordButtons[index];
+  if (now) {
+    now.classList.add("is-active");
+    now.setAttribute("aria-current", "true");
+    keepInView(now);
+  }
+}
+
+/** Scroll the transcript box (not the page) so the spoken word stays visible. */
+function keepInView(button) {
+  const box = $("transcript");
+  if (box.scrollHeight <= box.clientHeight) return;
+  const top = button.offsetTop - box.offsetTop;
+  if (top < box.scrollTop || top + button.offsetHeight > box.scrollTop + box.clientHeight) {
+    box.scrollTop = Math.max(0, top - box.clientHeight / 3);
+  }
+}
+
+function updateHighlight() {
+  setActiveWord(activeWordIndex(words, player.currentTime));
+}
+
+function stopPreview() {
+  if (!preview) return;
+  const { button } = preview;
+  preview = null;
+  if (button) {
+    button.setAttribute("aria-pressed", "false");
+    button.lastChild.textContent = "Preview";
+  }
+}
+
+function tick(now) {
+  loopHandle = 0;
+  if (preview && previewShouldStop(preview, player.currentTime)) {
+    player.pause();
+    stopPreview();
+  }
+  if (highlightGate(now)) updateHighlight();
+  if (!player.paused && !player.ended) loopHandle = requestAnimationFrame(tick);
+}
+
+player.addEventListener("play", () => {
+  if (!loopHandle) loopHandle = requestAnimationFrame(tick);
+});
+for (const type of ["pause", "ended", "seeked"]) {
+  player.addEventListener(type, () => {
+    if (type !== "seeked") stopPreview();
+    updateHighlight();
+  });
+}
+player.addEventListener("seeking", () => {
+  // Someone moved the playhead outside the previewed range: the preview is over.
+  if (preview && (player.currentTime < preview.start - 0.5 || player.currentTime > preview.end)) stopPreview();
+});
+
+function startPreview(clip, button) {
+  if (preview && preview.button === button) {
+    player.pause();
+    stopPreview();
+    return;
+  }
+  stopPreview();
+  if (!playerSource) return;
+  preview = { start: clip.start, end: clip.end, clipId: clip.id, button };
+  button.setAttribute("aria-pressed", "true");
+  button.lastChild.textContent = "Stop preview";
+  const rect = player.getBoundingClientRect();
+  if (rect.bottom < 0 || rect.top > window.innerHeight) player.scrollIntoView({ block: "nearest", behavior: "smooth" });
+  seekAndPlay(clip.start);
+}
+
+// --- transcript -----------------------------------------------------------------------------
+
+function renderTranscript(transcript) {
+  words = flattenWords(transcript);
+  const box = $("transcript");
+  const segments = (transcript && transcript.segments) || [];
+  const bySegment = new Map();
+  for (const w of words) {
+    if (!bySegment.has(w.segment)) bySegment.set(w.segment, []);
+    bySegment.get(w.segment).push(w);
+  }
+  wordButtons = new Array(words.length);
+  const paragraphs = segments.map((segment, i) => {
+    const segWords = bySegment.get(i) || [];
+    const start = Number(segment.start ?? (segWords[0] && segWords[0].start) ?? 0);
+    return h("p", { class: "segment" },
+      h("button", {
+        type: "button",
+        class: "segment-time",
+        tabindex: "-1",
+        "aria-label": `Play from ${formatTimecode(start)}`,
+        onclick: () => seekAndPlay(start),
+      }, formatTimecode(start)),
+      " ",
+      segWords.length
+        ? segWords.map((w) => {
+          const button = h("button", {
+            type: "button",
+            class: "word",
+            tabindex: "-1",
+            title: formatTimecode(w.start),
+            dataset: { index: String(w.index), start: String(w.start) },
+          }, w.text);
+          wordButtons[w.index] = button;
+          return [button, " "];
+        })
+        : h("span", {}, segment.text || ""),
+    );
+  });
+  box.replaceChildren(...(paragraphs.length ? paragraphs : [h("p", { class: "muted" }, "No speech was found.")]));
+  if (wordButtons[0]) wordButtons[0].tabIndex = 0;
+  box.setAttribute("aria-busy", "false");
+}
+
+function focusWord(index) {
+  const target = wordButtons[Math.max(0, Math.min(wordButtons.length - 1, index))];
+  if (!target) return;
+  for (const b of wordButtons) if (b.tabIndex === 0) b.tabIndex = -1;
+  target.tabIndex = 0;
+  target.focus();
+}
+
+$("transcript").addEventListener("click", (e) => {
+  const button = e.target.closest("button.word");
+  if (!button) return;
+  stopPreview();
+  const index = Number(button.dataset.index);
+  focusWord(index);
+  seekAndPlay(Number(button.dataset.start));
+});
+
+$("transcript").addEventListener("keydown", (e) => {
+  const button = e.target.closest("button.word");
+  if (!button) return;
+  const index = Number(button.dataset.index);
+  const moves = { ArrowRight: index + 1, ArrowDown: index + 1, ArrowLeft: index - 1, ArrowUp: index - 1, Home: 0, End: wordButtons.length - 1 };
+  if (e.key in moves) {
+    e.preventDefault();
+    focusWord(moves[e.key]);
+  }
+});
+
+async function loadTranscript() {
+  $("transcript-section").hidden = false;
+  renderTranscriptLinks();
+  try {
+    renderTranscript(await api.getTranscript(videoId));
+  } catch (err) {
+    $("transcript").setAttribute("aria-busy", "false");
+    say($("transcript-error"), `Could not load the transcript: ${err.message} Trimming clips needs it; reload to try again.`);
+  }
+}
+
 async function loadResults() {
   $("results").hidden = false;
-  renderTranscriptLinks();
+  $("media").hidden = false;
+  const transcriptLoaded = loadTranscript();
   const list = $("clips");
   list.setAttribute("aria-busy", "true");
   try {
     const data = await api.listClips(videoId);
+    await transcriptLoaded;
     const clips = [...data.items].sort((a, b) => a.rank - b.rank);
     $("clips-title").textContent = clips.length ? `Clips (${clips.length})` : "Clips";
     list.replaceChildren(
@@ -238,31 +449,119 @@ function select(id, label, options, value) {
   );
 }
 
+function rangeText(clip) {
+  return `#${clip.rank} · ${formatTimecode(clip.start)} – ${formatTimecode(clip.end)} · ${formatDuration(clip.duration)}`;
+}
+
+/** Preview and trim controls: move either edge by one word (PATCH), play the range. */
+function clipControls(clip, onTrimmed) {
+  const status = h("p", { class: "visually-hidden", role: "status", "aria-live": "polite" });
+  const error = h("p", { class: "notice notice-bad trim-error", role: "alert", hidden: true });
+  const previewButton = h("button", {
+    type: "button",
+    class: "btn btn-ghost btn-sm preview-button",
+    "aria-pressed": "false",
+    "aria-label": `Preview clip ${clip.rank}`,
+  }, icon("film"), h("span", {}, "Preview"));
+  previewButton.addEventListener("click", () => startPreview(clip, previewButton));
+  if (!playerSource) previewButton.disabled = true;
+
+  let busy = false;
+  async function trim(edge, step, button) {
+    if (busy) return;
+    say(error, "");
+    const req = trimRequest(words, clip, edge, step);
+    if (!req.ok) {
+      say(error, req.reason);
+      return;
+    }
+    busy = true;
+    group.setAttribute("aria-busy", "true");
+    button.classList.add("is-busy");
+    try {
+      const updated = await api.trimClip(clip.id, req.start, req.end);
+      Object.assign(clip, updated);
+      onTrimmed(clip);
+      if (preview && preview.clipId === clip.id) Object.assign(preview, { start: clip.start, end: clip.end });
+      status.textContent = `Clip ${clip.rank} now runs from ${formatTimecode(clip.start)} to ${formatTimecode(clip.end)}, ${formatDuration(clip.duration)}.`;
+    } catch (err) {
+      say(error, `Could not adjust the clip: ${err.message}`);
+    } finally {
+      busy = false;
+      group.setAttribute("aria-busy", "false");
+      button.classList.remove("is-busy");
+    }
+  }
+
+  function trimButton(edge, step, text, label) {
+    const button = h("button", { type: "button", class: "btn btn-ghost btn-sm trim-button", "aria-label": label }, text);
+    button.addEventListener("click", () => trim(edge, step, button));
+    return button;
+  }
+
+  const n = clip.rank;
+  const group = h("div", { class: "trim", role: "group", "aria-label": `Adjust clip ${n}` },
+    h("div", { class: "trim-edge" },
+      h("span", { class: "trim-label", "aria-hidden": "true" }, "Start"),
+      trimButton("start", -1, "−word", `Start of clip ${n}: one word earlier`),
+      trimButton("start", +1, "+word", `Start of clip ${n}: one word later`),
+    ),
+    h("div", { class: "trim-edge" },
+      h("span", { class: "trim-label", "aria-hidden": "true" }, "End"),
+      trimButton("end", -1, "−word", `End of clip ${n}: one word earlier`),
+      trimButton("end", +1, "+word", `End of clip ${n}: one word later`),
+    ),
+  );
+  if (!words.length) {
+    for (const b of group.querySelectorAll("button")) b.disabled = true;
+    group.append(h("span", { class: "muted small" }, "Trimming needs the transcript."));
+  }
+  return h("div", { class: "clip-controls" }, previewButton, group, status, error);
+}
+
 function clipCard(clip) {
   const titleId = `clip-${clip.id}-title`;
   const exportsBox = h("div", { class: "exports" });
-  const aspectId = `aspect-${clip.id}`;
   const styleId = `style-${clip.id}`;
   const styles = config.captionStyles && config.captionStyles.length ? config.captionStyles : ["karaoke", "bold", "minimal"];
   const ratios = config.aspectRatios && config.aspectRatios.length ? config.aspectRatios : ["9:16", "1:1", "4:5", "16:9"];
   const button = h("button", { type: "submit", class: "btn btn-primary" }, "Export");
+  const formError = h("p", { class: "notice notice-bad export-error", role: "alert", hidden: true });
+  const ratioBoxes = h("fieldset", { class: "field ratios" },
+    h("legend", { class: "field-label" }, "Aspect ratios"),
+    h("div", { class: "ratio-options" },
+      ratios.map((ratio) => h("label", { class: "ratio-option" },
+        h("input", { type: "checkbox", name: "aspect_ratio", value: ratio, checked: ratio === "9:16" }),
+        ` ${ratio}`,
+      )),
+    ),
+  );
   const form = h("form", { class: "export-form", "aria-label": `Export clip ${clip.rank}` },
-    select(aspectId, "Aspect ratio", ratios, "9:16"),
+    ratioBoxes,
     select(styleId, "Captions", styles, styles[0]),
     h("div", { class: "field field-action" }, button),
   );
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
+    say(formError, "");
+    const chosen = [...form.querySelectorAll('input[name="aspect_ratio"]:checked')].map((x) => x.value);
+    if (!chosen.length) {
+      say(formError, "Choose at least one aspect ratio to export.");
+      return;
+    }
+    const captionStyle = form.querySelector(`#${CSS.escape(styleId)}`).value;
     button.disabled = true;
     try {
-      const exp = await api.createExport(clip.id, {
-        aspect_ratio: form.querySelector(`#${CSS.escape(aspectId)}`).value,
-        caption_style: form.querySelector(`#${CSS.escape(styleId)}`).value,
-      });
-      rememberExport(clip.id, exp.id);
-      exportsBox.prepend(exportRow(exp));
-    } catch (err) {
-      exportsBox.prepend(h("div", { class: "notice notice-bad", role: "alert" }, `Export failed to start: ${err.message}`));
+      // One request per aspect ratio; each export gets its own row, progress and link.
+      for (const ratio of chosen) {
+        try {
+          const exp = await api.createExport(clip.id, { aspect_ratio: ratio, caption_style: captionStyle });
+          rememberExport(clip.id, exp.id);
+          exportsBox.prepend(exportRow(exp));
+        } catch (err) {
+          exportsBox.prepend(h("div", { class: "notice notice-bad", role: "alert" }, `The ${ratio} export failed to start: ${err.message}`));
+        }
+      }
     } finally {
       button.disabled = false;
     }
@@ -276,30 +575,39 @@ function clipCard(clip) {
     );
   }
 
+  const rangeLine = h("p", { class: "clip-rank muted" }, rangeText(clip));
+  const quote = h("blockquote", {}, clip.text);
+  const controls = clipControls(clip, (updated) => {
+    rangeLine.textContent = rangeText(updated);
+    quote.textContent = updated.text;
+  });
+
   return h(
     "li",
-    { class: "card clip", "aria-labelledby": titleId },
+    { class: "card clip", "aria-labelledby": titleId, dataset: { clipId: clip.id } },
     h("div", { class: "clip-head" },
       h("div", { class: `score score-${scoreTone(clip.score)}`, "aria-label": `Score ${clip.score} out of 100` },
         h("span", { class: "score-value" }, String(clip.score)),
         h("span", { class: "score-label", "aria-hidden": "true" }, "score"),
       ),
       h("div", { class: "clip-title-wrap" },
-        h("p", { class: "clip-rank muted" }, `#${clip.rank} · ${formatTimecode(clip.start)} – ${formatTimecode(clip.end)} · ${formatDuration(clip.duration)}`),
+        rangeLine,
         h("h3", { id: titleId, class: "clip-title" }, clip.title || `Clip ${clip.rank}`),
       ),
     ),
+    controls,
     h("div", { class: "clip-body" },
       h("div", { class: "clip-text-col" },
         clip.reason ? h("p", { class: "clip-reason" }, clip.reason) : null,
         h("details", { class: "clip-text" },
           h("summary", {}, "Transcript of this clip"),
-          h("blockquote", {}, clip.text),
+          quote,
         ),
       ),
       breakdownList(clip.breakdown),
     ),
     form,
+    formError,
     exportsBox,
   );
 }
