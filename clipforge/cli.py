@@ -229,7 +229,9 @@ async def _run_clip(args: argparse.Namespace, res: Resources) -> int:
         if not clips:
             raise CliError("No clips were found in this video.")
         exports = [
-            await services.create_export(res, owner.id, c.id, args.aspect, args.caption_style)
+            await services.create_export(
+                res, owner.id, c.id, args.aspect, args.caption_style, args.quality
+            )
             for c in clips
         ]
         ready = await _wait_for_exports(res, owner.id, exports, printer)
@@ -271,6 +273,7 @@ async def _write_outputs(
             "video": (export.video_key, f"{stem}.mp4"),
             "thumbnail": (export.thumbnail_key, f"{stem}.jpg"),
             "srt": (export.srt_key, f"{stem}.srt"),
+            "vtt": (export.vtt_key, f"{stem}.vtt"),
         }
         for key, name in files.values():
             if key is None:
@@ -288,6 +291,7 @@ async def _write_outputs(
                 "text": clip.text,
                 "aspect_ratio": export.aspect_ratio,
                 "caption_style": export.caption_style,
+                "quality": export.quality,
                 "width": export.width,
                 "height": export.height,
                 "files": {kind: name for kind, (_, name) in files.items()},
@@ -428,7 +432,8 @@ def build_parser() -> argparse.ArgumentParser:
     clip.add_argument("source", help="a video file path or an http(s) link")
     clip.add_argument("--out", type=Path, default=Path("clips"), help="output folder")
     clip.add_argument("--aspect", default="9:16", help="9:16, 1:1, 4:5 or 16:9")
-    clip.add_argument("--caption-style", default="karaoke")
+    clip.add_argument("--caption-style", default="karaoke", help="karaoke, pop, boxed, ...")
+    clip.add_argument("--quality", default="standard", help="draft, standard or high")
     clip.add_argument("--max-clips", type=int, default=5)
     clip.add_argument("--user", metavar="EMAIL", help="put the video in this account's library")
     clip.add_argument(

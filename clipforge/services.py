@@ -28,6 +28,7 @@ from clipforge.domain.status import (
 )
 from clipforge.domain.transcript import Transcript as TranscriptData
 from clipforge.domain.trim import snap_to_words
+from clipforge.media.export import get_quality_preset
 from clipforge.net_safety import UnsafeURLError, check_url
 from clipforge.pipeline.base import mark_video_failed
 from clipforge.queues.client import QueueUnavailable
@@ -256,11 +257,17 @@ async def retry_video(res: Resources, owner_id: str, video_id: str) -> Submitted
 
 
 async def create_export(
-    res: Resources, owner_id: str, clip_id: str, aspect_ratio: str, caption_style: str
+    res: Resources,
+    owner_id: str,
+    clip_id: str,
+    aspect_ratio: str,
+    caption_style: str,
+    quality: str = "standard",
 ) -> Export:
     try:
         aspect = parse_aspect_ratio(aspect_ratio)
         style = get_caption_style(caption_style)
+        preset = get_quality_preset(quality)
     except ValueError as exc:
         raise InvalidRequest(str(exc)) from exc
 
@@ -274,6 +281,7 @@ async def create_export(
                 owner_id=owner_id,
                 aspect_ratio=str(aspect),
                 caption_style=style.name,
+                quality=preset.name,
                 status=ExportStatus.QUEUED,
                 progress=0,
             )

@@ -82,6 +82,7 @@ def export_out(export: Export, request: Request) -> ExportOut:
         clip_id=export.clip_id,
         aspect_ratio=export.aspect_ratio,
         caption_style=export.caption_style,
+        quality=export.quality,
         status=export.status,  # type: ignore[arg-type]
         progress=export.progress,
         error=export.error,
@@ -92,6 +93,7 @@ def export_out(export: Export, request: Request) -> ExportOut:
         download_url=link("video"),
         thumbnail_url=link("thumbnail"),
         srt_url=link("srt"),
+        vtt_url=link("vtt") if export.vtt_key else None,
         created_at=_aware(export.created_at),
         updated_at=_aware(export.updated_at),
     )

@@ -29,6 +29,7 @@ _FILES = {
     "video": ("video_key", "video/mp4", "mp4"),
     "thumbnail": ("thumbnail_key", "image/jpeg", "jpg"),
     "srt": ("srt_key", "application/x-subrip", "srt"),
+    "vtt": ("vtt_key", "text/vtt", "vtt"),
 }
 
 
@@ -47,7 +48,7 @@ async def create_export(
     caller: CurrentPrincipal,
 ) -> ExportOut:
     export = await services.create_export(
-        res, caller.user.id, clip_id, body.aspect_ratio, body.caption_style
+        res, caller.user.id, clip_id, body.aspect_ratio, body.caption_style, body.quality
     )
     return export_out(export, request)
 
@@ -77,7 +78,14 @@ async def get_export(
     name="download_export",
     responses={
         **_ERRORS,
-        200: {"content": {"video/mp4": {}, "image/jpeg": {}, "application/x-subrip": {}}},
+        200: {
+            "content": {
+                "video/mp4": {},
+                "image/jpeg": {},
+                "application/x-subrip": {},
+                "text/vtt": {},
+            }
+        },
         307: {"description": "Redirect to a short-lived storage URL (S3)."},
     },
     response_model=None,
@@ -87,13 +95,15 @@ async def download_export(
     export_id: str,
     res: ResourcesDep,
     caller: CurrentPrincipal,
-    file: Annotated[Literal["video", "thumbnail", "srt"], Query()] = "video",
+    file: Annotated[Literal["video", "thumbnail", "srt", "vtt"], Query()] = "video",
 ) -> Response:
     export = await asyncio.to_thread(services.get_export, res, caller.user.id, export_id)
     if export.status != "ready":
         raise ApiError(409, "not_ready", f"The export is {export.status}; it has no file yet.")
     attr, media_type, ext = _FILES[file]
     key = getattr(export, attr)
+    if key is None:
+        raise ApiError(404, "not_found", f"This export has no {file} file.")
     filename = f"clip-{export.id}.{ext}"
     url = await res.storage.presigned_url(key, filename=filename)
     if url is not None:

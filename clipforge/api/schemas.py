@@ -88,6 +88,9 @@ class ClipTrimIn(BaseModel):
 class ExportRequestIn(BaseModel):
     aspect_ratio: str = Field(default="9:16", description="9:16, 1:1, 4:5 or 16:9.")
     caption_style: str = Field(default="karaoke", description="A caption style name.")
+    quality: str = Field(
+        default="standard", description="draft (720p, fast), standard (1080p) or high."
+    )
 
 
 class ExportOut(BaseModel):
@@ -95,6 +98,7 @@ class ExportOut(BaseModel):
     clip_id: str
     aspect_ratio: str
     caption_style: str
+    quality: str
     status: Literal["queued", "rendering", "ready", "failed"]
     progress: int
     error: str | None
@@ -105,6 +109,7 @@ class ExportOut(BaseModel):
     download_url: str | None
     thumbnail_url: str | None
     srt_url: str | None
+    vtt_url: str | None
     created_at: datetime
     updated_at: datetime
 

@@ -30,3 +30,7 @@ def export_thumbnail_key(export_id: str) -> str:
 
 def export_srt_key(export_id: str) -> str:
     return f"exports/{export_id}/captions.srt"
+
+
+def export_vtt_key(export_id: str) -> str:
+    return f"exports/{export_id}/captions.vtt"

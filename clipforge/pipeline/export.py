@@ -18,6 +18,7 @@ from clipforge.domain.keys import (
     export_srt_key,
     export_thumbnail_key,
     export_video_key,
+    export_vtt_key,
     original_key,
 )
 from clipforge.domain.status import ExportStatus
@@ -39,6 +40,7 @@ class _ExportPlan:
     words: list[Word]
     aspect_ratio: str
     caption_style: str
+    quality: str
     already_done: bool
 
 
@@ -81,6 +83,7 @@ class ExportStage:
                 words=plan.words,
                 aspect_ratio=plan.aspect_ratio,
                 caption_style=plan.caption_style,
+                quality=plan.quality,
             )
             try:
                 result = await render_clip(request, work / "out", on_progress=report)
@@ -113,6 +116,7 @@ class ExportStage:
                 words=words,
                 aspect_ratio=export.aspect_ratio,
                 caption_style=export.caption_style,
+                quality=export.quality,
                 already_done=export.status == ExportStatus.READY,
             )
 
@@ -123,6 +127,8 @@ class ExportStage:
             export_thumbnail_key(export_id), result.thumbnail, "image/jpeg"
         )
         await self._storage.put_file(export_srt_key(export_id), result.srt, "application/x-subrip")
+        if result.vtt is not None:
+            await self._storage.put_file(export_vtt_key(export_id), result.vtt, "text/vtt")
 
     def _set_status(self, export_id: str, status: ExportStatus, percent: int) -> None:
         with self._sessions.begin() as session:
@@ -142,6 +148,7 @@ class ExportStage:
             export.video_key = export_video_key(export_id)
             export.thumbnail_key = export_thumbnail_key(export_id)
             export.srt_key = export_srt_key(export_id)
+            export.vtt_key = export_vtt_key(export_id) if result.vtt is not None else None
             export.duration = result.duration
             export.width = result.width
             export.height = result.height

@@ -103,6 +103,9 @@ async def test_sample_video_to_captioned_vertical_clip(resources, tmp_path):
             srt_clip = (await client.get(f"/v1/exports/{export_id}/download?file=srt")).text
             clip_words = [w.strip(" ,.?!").lower() for w in clip["text"].split()[:8]]
             assert sum(w in srt_clip.lower() for w in clip_words) >= 6
+            assert export["quality"] == "standard"
+            vtt_clip = await client.get(f"/v1/exports/{export_id}/download?file=vtt")
+            assert vtt_clip.text.startswith("WEBVTT")
             thumb = await client.get(f"/v1/exports/{export_id}/download?file=thumbnail")
             assert thumb.content[:3] == b"\xff\xd8\xff", "a JPEG thumbnail"
     finally:

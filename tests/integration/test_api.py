@@ -147,6 +147,12 @@ async def test_exporting_an_unknown_clip_is_404_and_bad_options_are_400(client):
     response = await client.post("/v1/clips/nope/exports", json={"aspect_ratio": "3:7"})
     assert response.status_code == 400
     assert "9:16" in _error(response)["message"]
+    response = await client.post("/v1/clips/nope/exports", json={"quality": "ultra"})
+    assert response.status_code == 400
+    assert "draft, standard, high" in _error(response)["message"]
+    response = await client.post("/v1/clips/nope/exports", json={"caption_style": "comic"})
+    assert response.status_code == 400
+    assert "karaoke" in _error(response)["message"]
 
 
 async def test_queue_metrics_list_every_queue_with_every_count(client):
