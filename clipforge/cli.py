@@ -22,7 +22,7 @@ from clipforge.bootstrap import Resources, build_resources
 from clipforge.config import Settings, get_settings
 from clipforge.db.tables import Clip, Export, User
 from clipforge.domain.status import STAGE_ORDER, ExportStatus, Stage, VideoStatus
-from clipforge.logging_setup import json_logs_from_env, setup_logging, uvicorn_logging_kwargs
+from clipforge.logging_setup import setup_logging, uvicorn_logging_kwargs
 from clipforge.queues.client import QueueCounts
 from clipforge.queues.connection import check_eviction_policy
 from clipforge.queues.definitions import ALL_QUEUES, parse_queue_name
@@ -32,9 +32,9 @@ log = logging.getLogger("clipforge")
 POLL_SECONDS = 0.5
 
 
-def _setup_logging(verbose: bool) -> None:
+def _setup_logging(verbose: bool, json_lines: bool) -> None:
     """Text for people by default; JSON lines with CLIPFORGE_LOG_FORMAT=json."""
-    setup_logging(json=json_logs_from_env(), level=logging.DEBUG if verbose else logging.INFO)
+    setup_logging(json=json_lines, level=logging.DEBUG if verbose else logging.INFO)
 
 
 class CliError(Exception):
@@ -77,7 +77,7 @@ def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
         port=args.port or settings.api_port,
         workers=1,
         log_level="info",
-        **uvicorn_logging_kwargs(json_logs_from_env()),
+        **uvicorn_logging_kwargs(settings.log_format == "json"),
     )
     return 0
 
@@ -89,7 +89,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     names = [parse_queue_name(q) for q in args.queue] if args.queue else list(ALL_QUEUES)
     res = build_resources(settings)
     check_eviction_policy(settings, res.redis_url)
-    start_worker_metrics_server()  # only when CLIPFORGE_WORKER_METRICS_PORT is set
+    start_worker_metrics_server(settings.worker_metrics_port)
 
     async def main() -> None:
         await res.start()
@@ -129,7 +129,7 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
             host=host,
             port=port,
             log_level="info",
-            **uvicorn_logging_kwargs(json_logs_from_env()),
+            **uvicorn_logging_kwargs(settings.log_format == "json"),
         )
     finally:
         for proc in workers:
@@ -475,9 +475,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    _setup_logging(args.verbose)
     try:
         settings = get_settings()
+        _setup_logging(args.verbose, settings.log_format == "json")
         return int(args.func(args, settings))
     except (
         CliError,

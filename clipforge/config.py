@@ -133,12 +133,20 @@ class Settings(BaseSettings):
     clip_max_seconds: float = Field(default=60.0, gt=0)
     clip_count: int = Field(default=5, ge=1)
 
+    # --- observability --------------------------------------------------------------------
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="json: one JSON object per line, with request/job ids."
+    )
+    worker_metrics_port: int | None = Field(
+        default=None, ge=0, le=65535, description="Workers serve /metrics here; empty/0: off."
+    )
+
     # --- API ------------------------------------------------------------------------------
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     cache_max_age_seconds: int = Field(default=2, ge=0, description="Cache-Control on reads.")
 
-    @field_validator("database_url", "redis_url", mode="before")
+    @field_validator("database_url", "redis_url", "worker_metrics_port", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value

@@ -1,8 +1,7 @@
 """Log format (text for people, JSON lines for collectors) and per-request / per-job context.
 
-`CLIPFORGE_LOG_FORMAT=json` selects JSON. It is read straight from the environment, not from
-`Settings`, because logging is set up before settings are loaded (and a settings error has to
-be logged somehow); so it is an environment variable only, a `.env` file does not set it.
+The `log_format` setting (`CLIPFORGE_LOG_FORMAT=json`) selects JSON; the CLI applies it right
+after loading settings (a settings error is printed plainly to stderr).
 
 Context: `RequestIdMiddleware` gives each HTTP request an id (a sane incoming `X-Request-ID`
 or a new one), echoes it in the response and puts it in a context variable; the worker sets
@@ -13,7 +12,6 @@ from __future__ import annotations
 
 import json as _json
 import logging
-import os
 import re
 import sys
 import uuid
@@ -26,7 +24,6 @@ from typing import Any, TextIO
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-LOG_FORMAT_ENV = "CLIPFORGE_LOG_FORMAT"
 REQUEST_ID_HEADER = "X-Request-ID"
 #: Our own structured line per HTTP request (method, route, status, duration).
 ACCESS_LOGGER = "clipforge.access"
@@ -46,11 +43,6 @@ _RECORD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None)))
     "request_id",
     "job_id",
 }
-
-
-def json_logs_from_env() -> bool:
-    """True when `CLIPFORGE_LOG_FORMAT=json` (case-insensitive); text otherwise."""
-    return os.environ.get(LOG_FORMAT_ENV, "text").strip().lower() == "json"
 
 
 def new_request_id() -> str:

@@ -9,18 +9,14 @@ Where each metric lives:
   `clipforge_queue_metrics_up` is 0; the rest of the answer is unaffected.
 - Worker processes: `clipforge_job_duration_seconds`, `clipforge_job_retries_total`,
   `clipforge_job_failures_total` are recorded where jobs run. An API process cannot see
-  them, so each worker serves its own `/metrics` on `CLIPFORGE_WORKER_METRICS_PORT` when
-  that is set (off by default).
-
-`CLIPFORGE_WORKER_METRICS_PORT` is read straight from the environment here, not through
-`Settings`, so it stays a process-level switch of the worker (like the log format).
+  them, so each worker serves its own `/metrics` on the `worker_metrics_port` setting
+  (`CLIPFORGE_WORKER_METRICS_PORT`) when that is set (off by default).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -48,7 +44,6 @@ from clipforge.queues.client import QueueCounts, QueueUnavailable
 log = logging.getLogger(__name__)
 access_log = logging.getLogger(ACCESS_LOGGER)
 
-WORKER_METRICS_PORT_ENV = "CLIPFORGE_WORKER_METRICS_PORT"
 #: Label for requests no route matched (404s for random paths must not create series).
 UNMATCHED_ROUTE = "<unmatched>"
 #: Longest a scrape waits for Redis before answering without the job counts.
@@ -96,28 +91,13 @@ def record_job_attempt(queue: str, seconds: float, outcome: str, reason: str | N
         JOB_FAILURES.labels(queue=queue, reason=reason or "unknown").inc()
 
 
-def worker_metrics_port() -> int | None:
-    """The port from `CLIPFORGE_WORKER_METRICS_PORT`, or None when unset/empty/0."""
-    raw = os.environ.get(WORKER_METRICS_PORT_ENV, "").strip()
-    if not raw:
-        return None
-    try:
-        port = int(raw)
-    except ValueError as exc:
-        raise ValueError(f"{WORKER_METRICS_PORT_ENV} must be a port number, not {raw!r}") from exc
-    if not 0 <= port <= 65535:
-        raise ValueError(f"{WORKER_METRICS_PORT_ENV} must be a port number, not {raw!r}")
-    return port or None
-
-
-def start_worker_metrics_server(port: int | None = None, addr: str = "0.0.0.0") -> int | None:
-    """Serve this worker's metrics on `port` (default: from the environment); None if off.
+def start_worker_metrics_server(port: int | None, addr: str = "0.0.0.0") -> int | None:
+    """Serve this worker's metrics on `port` (the `worker_metrics_port` setting); None if off.
 
     A port already taken (several workers on one machine with the same setting, e.g.
     `clipforge up --workers 2`) is logged and skipped rather than stopping the worker.
     """
-    port = port if port is not None else worker_metrics_port()
-    if port is None:
+    if not port:
         return None
     try:
         server, _thread = start_http_server(port, addr=addr)

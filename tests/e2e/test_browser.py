@@ -15,7 +15,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -162,6 +162,17 @@ def _upload(page: Page, file: Path) -> str:
     return page.url.rsplit("/", 1)[-1]
 
 
+def _wait(page: Page, condition: Callable[[], bool], timeout_ms: float = 30_000) -> bool:
+    """Poll `condition` from Python: page.wait_for_function compiles its predicate with eval,
+    which the dashboard's Content-Security-Policy (rightly) refuses."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_ms / 1000:.0f} s")
+        page.wait_for_timeout(250)
+    return True
+
+
 def _overall(page: Page) -> int:
     return int(page.locator("#overall-bar").get_attribute("aria-valuenow") or "0")
 
@@ -178,13 +189,11 @@ def test_upload_follow_play_trim_and_export(page: Page, server: Server, tmp_path
     page.locator("#video-badge .badge").first.wait_for()
     assert page.url.endswith(f"/videos/{video_id}")
     assert page.locator("#video-badge .badge-failed").count() == 0, server.log_tail()
-    page.wait_for_function(
-        f"Number(document.querySelector('#overall-bar').getAttribute('aria-valuenow')) >= {before}"
-    )
-    page.wait_for_function(
-        f"Number(document.querySelector('#overall-bar').getAttribute('aria-valuenow')) > {before}"
-        " || document.querySelector('#video-badge .badge-ready') !== null",
-        timeout=PROCESSING_TIMEOUT_MS,
+    assert _overall(page) >= before or _wait(page, lambda: _overall(page) >= before)
+    _wait(
+        page,
+        lambda: _overall(page) > before or page.locator("#video-badge .badge-ready").count() == 1,
+        PROCESSING_TIMEOUT_MS,
     )
 
     ready = page.locator("#video-badge .badge-ready, #video-badge .badge-failed").first
@@ -214,9 +223,7 @@ def test_upload_follow_play_trim_and_export(page: Page, server: Server, tmp_path
     start = float(word.get_attribute("data-start") or "0")
     assert start > 1
     word.click()
-    page.wait_for_function(
-        f"Math.abs(document.getElementById('player').currentTime - {start}) < 1.5"
-    )
+    _wait(page, lambda: abs(float(player.evaluate("v => v.currentTime")) - start) < 1.5)
     assert page.locator("#transcript button.word.is-active").count() <= 1
     player.evaluate("v => v.pause()")
 
@@ -225,9 +232,7 @@ def test_upload_follow_play_trim_and_export(page: Page, server: Server, tmp_path
     rank_line = card.locator(".clip-rank")
     old_range = rank_line.inner_text()
     card.get_by_role("button", name=re.compile(r"^Start of clip \d+: one word later$")).click()
-    page.wait_for_function(
-        "([el, old]) => el.textContent !== old", arg=[rank_line.element_handle(), old_range]
-    )
+    _wait(page, lambda: rank_line.inner_text() != old_range)
     assert card.locator(".trim-error").is_hidden()
     assert "now runs from" in card.locator("[role=status]").first.inner_text()
 
@@ -259,7 +264,7 @@ def test_upload_follow_play_trim_and_export(page: Page, server: Server, tmp_path
     thumb = row.locator("img.video-thumb")
     assert thumb.count() == 1 and (thumb.get_attribute("alt") or "").startswith("Still from")
     assert thumb.get_attribute("loading") == "lazy"
-    page.wait_for_function("document.querySelector('#video-list img.video-thumb').naturalWidth > 0")
+    _wait(page, lambda: int(thumb.evaluate("img => img.naturalWidth")) > 0)
     _shot(page, tmp_path, "library", keep=True)
     page.goto("/system")
     page.wait_for_load_state("networkidle")

@@ -20,6 +20,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from clipforge import accounts, metrics
 from clipforge.api.app import create_app
+from clipforge.config import Settings
 from clipforge.logging_setup import setup_logging
 from clipforge.pipeline.base import PermanentError
 from clipforge.queues.connection import check_eviction_policy
@@ -264,17 +265,19 @@ def test_worker_metrics_server_serves_job_metrics():
     assert metrics.start_worker_metrics_server(port=port, addr="127.0.0.1") is None
 
 
-def test_worker_metrics_port_setting(monkeypatch):
-    monkeypatch.delenv(metrics.WORKER_METRICS_PORT_ENV, raising=False)
-    assert metrics.worker_metrics_port() is None
-    assert metrics.start_worker_metrics_server() is None
-    monkeypatch.setenv(metrics.WORKER_METRICS_PORT_ENV, "0")
-    assert metrics.worker_metrics_port() is None
-    monkeypatch.setenv(metrics.WORKER_METRICS_PORT_ENV, "9101")
-    assert metrics.worker_metrics_port() == 9101
-    monkeypatch.setenv(metrics.WORKER_METRICS_PORT_ENV, "nine")
-    with pytest.raises(ValueError, match=metrics.WORKER_METRICS_PORT_ENV):
-        metrics.worker_metrics_port()
+def test_worker_metrics_port_setting(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CLIPFORGE_WORKER_METRICS_PORT", raising=False)
+    assert Settings().worker_metrics_port is None
+    assert metrics.start_worker_metrics_server(None) is None
+    assert metrics.start_worker_metrics_server(0) is None
+    monkeypatch.setenv("CLIPFORGE_WORKER_METRICS_PORT", "")
+    assert Settings().worker_metrics_port is None
+    monkeypatch.setenv("CLIPFORGE_WORKER_METRICS_PORT", "9101")
+    assert Settings().worker_metrics_port == 9101
+    monkeypatch.setenv("CLIPFORGE_WORKER_METRICS_PORT", "nine")
+    with pytest.raises(ValueError, match="worker_metrics_port"):
+        Settings()
 
 
 # --- Redis maxmemory-policy ----------------------------------------------------------------

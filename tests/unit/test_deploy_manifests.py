@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 import yaml
 
-from clipforge import logging_setup, metrics
 from clipforge.api.app import create_app
 from clipforge.config import Settings
 
@@ -24,8 +23,7 @@ COMPOSE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
 
 ENV_NAME = re.compile(r"\b(CLIPFORGE_[A-Z0-9_]+|DATABASE_URL|REDIS_URL)\b")
-#: Read straight from the environment (not Settings), documented in docs/deployment.md.
-PROCESS_ENV = {logging_setup.LOG_FORMAT_ENV, metrics.WORKER_METRICS_PORT_ENV}
+WORKER_METRICS_PORT = "CLIPFORGE_WORKER_METRICS_PORT"
 
 
 def _k8s_docs() -> list[tuple[Path, dict[str, Any]]]:
@@ -132,14 +130,8 @@ def _one_kustomization() -> dict[str, Any]:
 )
 def test_every_setting_used_is_documented(path: Path):
     used = set(ENV_NAME.findall(path.read_text()))
-    undocumented = used - _documented_settings() - PROCESS_ENV
+    undocumented = used - _documented_settings()
     assert not undocumented, f"{path.name} uses settings missing from .env.example"
-
-
-def test_process_level_variables_are_documented():
-    deployment = (ROOT / "docs" / "deployment.md").read_text()
-    for name in PROCESS_ENV:
-        assert name in deployment
 
 
 def test_every_settings_name_exists_in_settings():
@@ -147,7 +139,7 @@ def test_every_settings_name_exists_in_settings():
     fields = {f"CLIPFORGE_{name.upper()}" for name in Settings.model_fields}
     fields |= {"DATABASE_URL", "REDIS_URL"}
     for path in [COMPOSE, DOCKERFILE, *K8S.glob("*.yaml")]:
-        for name in set(ENV_NAME.findall(path.read_text())) - PROCESS_ENV:
+        for name in set(ENV_NAME.findall(path.read_text())):
             assert name in fields, f"{path.name}: {name} is not a Settings field"
 
 
@@ -178,7 +170,7 @@ def test_worker_probes_use_its_metrics_port_and_redis():
     assert container["args"][0] == "worker"
     live = container["livenessProbe"]["httpGet"]
     assert live["path"] == "/metrics"
-    metrics_port = _env_value(worker, metrics.WORKER_METRICS_PORT_ENV)
+    metrics_port = _env_value(worker, WORKER_METRICS_PORT)
     assert metrics_port is not None
     assert _port_number(container, live["port"]) == int(metrics_port)
     readiness = " ".join(container["readinessProbe"]["exec"]["command"])
@@ -280,7 +272,7 @@ def test_compose_ports_and_worker_health_match_the_processes():
     port = int(api["command"][api["command"].index("--port") + 1])
     assert any(str(p).endswith(f":{port}") for p in api["ports"])
     worker = services["worker"]
-    metrics_port = worker["environment"][metrics.WORKER_METRICS_PORT_ENV]
+    metrics_port = worker["environment"][WORKER_METRICS_PORT]
     assert f":{metrics_port}/metrics" in " ".join(worker["healthcheck"]["test"])
     shutdown = float(worker["environment"]["CLIPFORGE_WORKER_SHUTDOWN_SECONDS"])
     assert int(worker["stop_grace_period"].rstrip("s")) > shutdown
