@@ -337,7 +337,7 @@ def _extract_info(url: str, timeout: float, proxy: str) -> dict[str, Any]:
     # metadata endpoint and internal services remains good defence in depth.
     try:
         options = _ytdlp_options(timeout, proxy)
-        with yt_dlp.YoutubeDL(options) as ydl:  # type: ignore[no-untyped-call]
+        with yt_dlp.YoutubeDL(options) as ydl:
             info = ydl.extract_info(url, download=False)
     except yt_dlp.utils.DownloadError as exc:
         cause = exc.exc_info[1] if exc.exc_info else None

@@ -29,7 +29,7 @@ def video_out(video: Video, request: Request) -> VideoOut:
         stage=video.stage,
         progress=video.progress,
         stage_progress=video.stage_progress,
-        stages=[StageOut(name=s.value, state=st.value, progress=p) for s, st, p in stages],  # type: ignore[arg-type]
+        stages=[StageOut(name=s.value, state=st.value, progress=p) for s, st, p in stages],
         error=video.error,
         failed_stage=video.failed_stage,
         source_kind=video.source_kind,
