@@ -32,6 +32,8 @@ from clipforge.api.auth import (
 from clipforge.api.errors import ApiError
 from clipforge.api.ratelimit import check_rate
 from clipforge.bootstrap import Resources
+from clipforge.domain.captions import CAPTION_STYLES
+from clipforge.domain.clips import FEATURE_MAX
 
 WEB_DIR = Path(__file__).resolve().parent
 STATIC_DIR = (WEB_DIR / "static").resolve()
@@ -44,7 +46,6 @@ LOGIN_CSRF_MAX_AGE = 60 * 60
 LOGIN_ATTEMPTS_PER_MINUTE = 20
 
 ASPECT_RATIOS = ("9:16", "1:1", "4:5", "16:9")
-_FALLBACK_CAPTION_STYLES = ("karaoke", "bold", "minimal")
 
 # Explicit types: the platform's mimetypes table may lack (or mislabel) .js / .mjs / .svg.
 MEDIA_TYPES: dict[str, str] = {
@@ -75,20 +76,11 @@ router = APIRouter(include_in_schema=False)
 
 
 def caption_styles() -> list[str]:
-    """The caption style names the export form offers (the domain's list when available)."""
-    try:
-        from clipforge.domain.captions import CAPTION_STYLES
-    except ImportError:  # pragma: no cover - the domain module is written in parallel
-        return list(_FALLBACK_CAPTION_STYLES)
-    names = list(CAPTION_STYLES)
-    return names or list(_FALLBACK_CAPTION_STYLES)
+    """The caption style names the export form offers."""
+    return list(CAPTION_STYLES)
 
 
 def _feature_max() -> int:
-    try:
-        from clipforge.domain.clips import FEATURE_MAX
-    except ImportError:  # pragma: no cover
-        return 25
     return int(FEATURE_MAX)
 
 
