@@ -6,6 +6,9 @@ A request records intent and enqueues; it never does media work itself.
 from __future__ import annotations
 
 import asyncio
+import json
+import shutil
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +17,7 @@ from uuid import uuid4
 
 from clipforge.bootstrap import Resources
 from clipforge.db import repository
-from clipforge.db.tables import Clip, Export, Transcript, Video
+from clipforge.db.tables import Clip, Export, ExportBatch, Transcript, Video
 from clipforge.domain.captions import get_caption_style
 from clipforge.domain.framing import parse_aspect_ratio
 from clipforge.domain.keys import original_key, poster_key
@@ -256,6 +259,67 @@ async def retry_video(res: Resources, owner_id: str, video_id: str) -> Submitted
     return Submitted(video_id, job_id)
 
 
+@dataclass(frozen=True, slots=True)
+class ExportOptions:
+    """Validated render options shared by single and batch exports."""
+
+    caption_style: str
+    quality: str
+
+    @classmethod
+    def parse(cls, caption_style: str, quality: str) -> ExportOptions:
+        try:
+            return cls(get_caption_style(caption_style).name, get_quality_preset(quality).name)
+        except ValueError as exc:
+            raise InvalidRequest(str(exc)) from exc
+
+
+def _parse_aspect(value: str) -> str:
+    try:
+        return str(parse_aspect_ratio(value))
+    except ValueError as exc:
+        raise InvalidRequest(str(exc)) from exc
+
+
+def _new_export(
+    owner_id: str, clip_id: str, aspect: str, options: ExportOptions, batch_id: str | None
+) -> Export:
+    return Export(
+        id=_new_id(),
+        clip_id=clip_id,
+        owner_id=owner_id,
+        aspect_ratio=aspect,
+        caption_style=options.caption_style,
+        quality=options.quality,
+        status=ExportStatus.QUEUED,
+        progress=0,
+        batch_id=batch_id,
+    )
+
+
+async def _enqueue_exports(res: Resources, owner_id: str, exports: Sequence[Export]) -> None:
+    """One job per export; if the queue is down, the rows say so instead of waiting forever."""
+    try:
+        for export in exports:
+            await res.queues.enqueue(
+                QueueName.EXPORT,
+                export_job_id(export.id),
+                {"export_id": export.id, "owner_id": owner_id},
+            )
+    except QueueUnavailable:
+
+        def fail() -> None:
+            with res.sessions.begin() as session:
+                for export in exports:
+                    row = session.get(Export, export.id)
+                    if row is not None and row.status == ExportStatus.QUEUED:
+                        row.status = ExportStatus.FAILED
+                        row.error = "The job queue was unavailable; request the export again."
+
+        await asyncio.to_thread(fail)
+        raise
+
+
 async def create_export(
     res: Resources,
     owner_id: str,
@@ -264,50 +328,85 @@ async def create_export(
     caption_style: str,
     quality: str = "standard",
 ) -> Export:
-    try:
-        aspect = parse_aspect_ratio(aspect_ratio)
-        style = get_caption_style(caption_style)
-        preset = get_quality_preset(quality)
-    except ValueError as exc:
-        raise InvalidRequest(str(exc)) from exc
+    aspect = _parse_aspect(aspect_ratio)
+    options = ExportOptions.parse(caption_style, quality)
 
     def insert() -> Export:
         with res.sessions.begin() as session:
             if repository.get_clip(session, clip_id, owner_id) is None:
                 raise NotFound(f"clip {clip_id} not found")
-            export = Export(
-                id=_new_id(),
-                clip_id=clip_id,
-                owner_id=owner_id,
-                aspect_ratio=str(aspect),
-                caption_style=style.name,
-                quality=preset.name,
-                status=ExportStatus.QUEUED,
-                progress=0,
-            )
+            export = _new_export(owner_id, clip_id, aspect, options, None)
             session.add(export)
             return export
 
     await asyncio.to_thread(_check_job_limit, res, owner_id)
     export = await asyncio.to_thread(insert)
-    try:
-        await res.queues.enqueue(
-            QueueName.EXPORT,
-            export_job_id(export.id),
-            {"export_id": export.id, "owner_id": owner_id},
-        )
-    except QueueUnavailable:
-
-        def fail() -> None:
-            with res.sessions.begin() as session:
-                row = session.get(Export, export.id)
-                if row is not None:
-                    row.status = ExportStatus.FAILED
-                    row.error = "The job queue was unavailable; request the export again."
-
-        await asyncio.to_thread(fail)
-        raise
+    await _enqueue_exports(res, owner_id, [export])
     return export
+
+
+MAX_BATCH_ITEMS = 100
+
+
+async def create_batch(
+    res: Resources,
+    owner_id: str,
+    video_id: str,
+    clip_ids: Sequence[str] | None,
+    aspect_ratios: Sequence[str],
+    caption_style: str,
+    quality: str = "standard",
+) -> ExportBatch:
+    """Export many clips x many aspect ratios; each item is its own job, so one failure
+    leaves the others alone. A batch counts once against the running-jobs limit."""
+    aspects = list(dict.fromkeys(_parse_aspect(a) for a in aspect_ratios))
+    if not aspects:
+        raise InvalidRequest("Choose at least one aspect ratio.")
+    options = ExportOptions.parse(caption_style, quality)
+
+    def insert() -> ExportBatch:
+        with res.sessions.begin() as session:
+            if repository.get_video(session, video_id, owner_id) is None:
+                raise NotFound(f"video {video_id} not found")
+            clips = list(repository.list_clips(session, video_id))
+            if clip_ids is not None:
+                wanted = list(dict.fromkeys(clip_ids))
+                by_id = {c.id: c for c in clips}
+                missing = [c for c in wanted if c not in by_id]
+                if missing:
+                    raise NotFound(f"clip {missing[0]} not found in this video")
+                clips = [by_id[c] for c in wanted]
+            if not clips:
+                raise InvalidRequest("This video has no clips to export yet.")
+            if len(clips) * len(aspects) > MAX_BATCH_ITEMS:
+                raise InvalidRequest(
+                    f"A batch can hold at most {MAX_BATCH_ITEMS} exports; "
+                    f"this one would have {len(clips) * len(aspects)}."
+                )
+            batch = ExportBatch(id=_new_id(), owner_id=owner_id, video_id=video_id)
+            session.add(batch)
+            session.flush()
+            for clip in clips:
+                for aspect in aspects:
+                    session.add(_new_export(owner_id, clip.id, aspect, options, batch.id))
+            session.flush()
+            session.refresh(batch)
+            _ = list(batch.exports)  # load the items before the session closes
+            return batch
+
+    await asyncio.to_thread(_check_job_limit, res, owner_id)
+    batch = await asyncio.to_thread(insert)
+    await _enqueue_exports(res, owner_id, batch.exports)
+    return batch
+
+
+def get_batch(res: Resources, owner_id: str, batch_id: str) -> ExportBatch:
+    with res.sessions() as session:
+        batch = session.get(ExportBatch, batch_id)
+        if batch is None or batch.owner_id != owner_id:
+            raise NotFound(f"batch {batch_id} not found")
+        _ = list(batch.exports)
+        return batch
 
 
 def get_export(res: Resources, owner_id: str, export_id: str) -> Export:
@@ -349,3 +448,66 @@ async def media_key(res: Resources, owner_id: str, video_id: str, kind: str) -> 
     if not await res.storage.exists(key):
         raise NotFound(f"the video has no {kind}")
     return key
+
+
+def batch_state(exports: Sequence[Export]) -> tuple[str, int]:
+    """A batch's status and mean progress: finished items count as 100 %."""
+    if not exports:
+        return "failed", 0
+    done = [e for e in exports if e.status in (ExportStatus.READY, ExportStatus.FAILED)]
+    progress = sum(100 if e in done else e.progress for e in exports) // len(exports)
+    if len(done) < len(exports):
+        running = any(e.status == ExportStatus.RENDERING for e in exports) or done
+        return ("rendering" if running else "queued"), progress
+    ready = sum(e.status == ExportStatus.READY for e in exports)
+    if ready == len(exports):
+        return "ready", 100
+    return ("partial" if ready else "failed"), 100
+
+
+async def write_batch_zip(res: Resources, batch: ExportBatch, dest: Path) -> Path:
+    """A ZIP of every ready item's MP4, SRT and VTT, plus a manifest naming failed items."""
+    with res.sessions() as session:
+        clips = {c.id: c for c in repository.list_clips(session, batch.video_id)}
+    entries: list[dict[str, object]] = []
+    work = dest.parent / f"{dest.name}.parts"
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        with zipfile.ZipFile(dest, "w", compression=zipfile.ZIP_STORED) as archive:
+            for export in batch.exports:
+                clip = clips.get(export.clip_id)
+                rank = clip.rank if clip else 0
+                stem = f"clip-{rank:02d}-{export.aspect_ratio.replace(':', 'x')}-{export.id[:6]}"
+                entry: dict[str, object] = {
+                    "export_id": export.id,
+                    "clip_rank": rank,
+                    "title": clip.title if clip else None,
+                    "aspect_ratio": export.aspect_ratio,
+                    "status": export.status,
+                    "error": export.error,
+                    "files": [],
+                }
+                if export.status == ExportStatus.READY:
+                    for key, ext in (
+                        (export.video_key, "mp4"),
+                        (export.srt_key, "srt"),
+                        (export.vtt_key, "vtt"),
+                    ):
+                        if key is None:
+                            continue
+                        local = work / f"{stem}.{ext}"
+                        await res.storage.get_file(key, local)
+                        # MP4s are already compressed: store, don't deflate again.
+                        archive.write(local, local.name)
+                        local.unlink()
+                        entry["files"].append(local.name)  # type: ignore[attr-defined]
+                entries.append(entry)
+            archive.writestr(
+                "manifest.json",
+                json.dumps(
+                    {"batch_id": batch.id, "video_id": batch.video_id, "items": entries}, indent=2
+                ),
+            )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return dest

@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 
 from fastapi import Request
 
-from clipforge.api.schemas import ClipOut, ExportOut, StageOut, VideoOut
-from clipforge.db.tables import Clip, Export, Video
+from clipforge.api.schemas import BatchOut, ClipOut, ExportOut, StageOut, VideoOut
+from clipforge.db.tables import Clip, Export, ExportBatch, Video
 from clipforge.domain.status import Stage, VideoStatus, export_job_id, stage_states
+from clipforge.services import batch_state
 
 
 def _aware(value: datetime) -> datetime:
@@ -96,4 +97,24 @@ def export_out(export: Export, request: Request) -> ExportOut:
         vtt_url=link("vtt") if export.vtt_key else None,
         created_at=_aware(export.created_at),
         updated_at=_aware(export.updated_at),
+    )
+
+
+def batch_out(batch: ExportBatch, request: Request) -> BatchOut:
+    status, progress = batch_state(batch.exports)
+    ready = sum(e.status == "ready" for e in batch.exports)
+    finished = status in ("ready", "partial", "failed")
+    return BatchOut(
+        id=batch.id,
+        video_id=batch.video_id,
+        status=status,  # type: ignore[arg-type]
+        progress=progress,
+        total=len(batch.exports),
+        ready=ready,
+        failed=sum(e.status == "failed" for e in batch.exports),
+        items=[export_out(e, request) for e in batch.exports],
+        zip_url=(
+            str(request.url_for("batch_zip", batch_id=batch.id)) if finished and ready else None
+        ),
+        created_at=_aware(batch.created_at),
     )

@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
+import tempfile
+from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import FileResponse, RedirectResponse
+from starlette.background import BackgroundTask
 
 from clipforge import services
 from clipforge.api.auth import CurrentPrincipal
 from clipforge.api.deps import ResourcesDep
 from clipforge.api.errors import ApiError
-from clipforge.api.presenters import clip_out, export_out
-from clipforge.api.schemas import ClipOut, ClipTrimIn, ErrorResponse, ExportOut, ExportRequestIn
+from clipforge.api.presenters import batch_out, clip_out, export_out
+from clipforge.api.schemas import (
+    BatchOut,
+    BatchRequestIn,
+    ClipOut,
+    ClipTrimIn,
+    ErrorResponse,
+    ExportOut,
+    ExportRequestIn,
+)
 
 router = APIRouter(tags=["exports"])
 
@@ -113,3 +125,69 @@ async def download_export(
     if path is None or not path.exists():
         raise ApiError(404, "not_found", "The exported file is missing from storage.")
     return FileResponse(path, media_type=media_type, filename=filename)
+
+
+@router.post(
+    "/v1/videos/{video_id}/exports",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=BatchOut,
+    responses=_ERRORS,
+    summary="Export many clips x many aspect ratios at once (each item its own job)",
+)
+async def create_batch(
+    video_id: str,
+    body: BatchRequestIn,
+    request: Request,
+    res: ResourcesDep,
+    caller: CurrentPrincipal,
+) -> BatchOut:
+    batch = await services.create_batch(
+        res,
+        caller.user.id,
+        video_id,
+        body.clip_ids,
+        body.aspect_ratios,
+        body.caption_style,
+        body.quality,
+    )
+    return batch_out(batch, request)
+
+
+@router.get("/v1/batches/{batch_id}", response_model=BatchOut, responses=_ERRORS)
+async def get_batch(
+    batch_id: str, request: Request, res: ResourcesDep, caller: CurrentPrincipal
+) -> BatchOut:
+    batch = await asyncio.to_thread(services.get_batch, res, caller.user.id, batch_id)
+    return batch_out(batch, request)
+
+
+@router.get(
+    "/v1/batches/{batch_id}/zip",
+    name="batch_zip",
+    response_model=None,
+    responses={**_ERRORS, 409: {"model": ErrorResponse}, 200: {"content": {"application/zip": {}}}},
+    summary="Download the finished batch as one ZIP (ready items + manifest.json)",
+)
+async def batch_zip(batch_id: str, res: ResourcesDep, caller: CurrentPrincipal) -> Response:
+    batch = await asyncio.to_thread(services.get_batch, res, caller.user.id, batch_id)
+    state, _ = services.batch_state(batch.exports)
+    if state in ("queued", "rendering"):
+        raise ApiError(409, "not_ready", "The batch is still rendering; try again when it is done.")
+    if state == "failed":
+        raise ApiError(
+            409, "not_ready", "Every item of this batch failed; there is nothing to zip."
+        )
+    scratch = res.settings.data_dir / "tmp"
+    scratch.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="clipforge-zip-", dir=scratch))
+    try:
+        archive = await services.write_batch_zip(res, batch, folder / "batch.zip")
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return FileResponse(
+        archive,
+        media_type="application/zip",
+        filename=f"clipforge-batch-{batch.id}.zip",
+        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True),
+    )

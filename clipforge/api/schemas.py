@@ -114,6 +114,28 @@ class ExportOut(BaseModel):
     updated_at: datetime
 
 
+class BatchRequestIn(BaseModel):
+    clip_ids: list[str] | None = Field(
+        default=None, max_length=100, description="Clips to export; omitted: all of the video's."
+    )
+    aspect_ratios: list[str] = Field(default_factory=lambda: ["9:16"], min_length=1, max_length=4)
+    caption_style: str = "karaoke"
+    quality: str = "standard"
+
+
+class BatchOut(BaseModel):
+    id: str
+    video_id: str
+    status: Literal["queued", "rendering", "ready", "partial", "failed"]
+    progress: int = Field(ge=0, le=100, description="Mean progress of the items.")
+    total: int
+    ready: int
+    failed: int
+    items: list[ExportOut]
+    zip_url: str | None = Field(description="A ZIP of the ready items, once all have finished.")
+    created_at: datetime
+
+
 class DependencyCheck(BaseModel):
     status: Literal["up", "down"]
     latency_ms: float

@@ -146,6 +146,19 @@ class Clip(Base):
     )
 
 
+class ExportBatch(Base):
+    """Many clips x many aspect ratios requested at once; each item is its own export job."""
+
+    __tablename__ = "export_batches"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    video_id: Mapped[str] = mapped_column(ForeignKey("videos.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    exports: Mapped[list[Export]] = relationship(order_by="Export.created_at")
+
+
 class Export(Base):
     __tablename__ = "exports"
 
@@ -162,6 +175,9 @@ class Export(Base):
     thumbnail_key: Mapped[str | None] = mapped_column(String(512))
     srt_key: Mapped[str | None] = mapped_column(String(512))
     vtt_key: Mapped[str | None] = mapped_column(String(512))
+    batch_id: Mapped[str | None] = mapped_column(
+        ForeignKey("export_batches.id", ondelete="SET NULL"), index=True
+    )
     duration: Mapped[float | None] = mapped_column(Float)
     width: Mapped[int | None] = mapped_column(Integer)
     height: Mapped[int | None] = mapped_column(Integer)
