@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response, status
-from fastapi.responses import FileResponse, RedirectResponse
+from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
 from clipforge import services
@@ -26,6 +26,7 @@ from clipforge.api.schemas import (
     ExportOut,
     ExportRequestIn,
 )
+from clipforge.api.stored_files import stored_file_response
 
 router = APIRouter(tags=["exports"])
 
@@ -117,14 +118,13 @@ async def download_export(
     if key is None:
         raise ApiError(404, "not_found", f"This export has no {file} file.")
     filename = f"clip-{export.id}.{ext}"
-    url = await res.storage.presigned_url(key, filename=filename)
-    if url is not None:
-        # Storage serves the bytes (CDN-ready); the API only signs the request.
-        return RedirectResponse(url, status_code=307)
-    path = res.storage.local_path(key)
-    if path is None or not path.exists():
-        raise ApiError(404, "not_found", "The exported file is missing from storage.")
-    return FileResponse(path, media_type=media_type, filename=filename)
+    return await stored_file_response(
+        res.storage,
+        key,
+        media_type=media_type,
+        filename=filename,
+        missing="The exported file is missing from storage.",
+    )
 
 
 @router.post(

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response, status
-from fastapi.responses import FileResponse, RedirectResponse
 
 from clipforge import services
 from clipforge.api.auth import CurrentPrincipal
@@ -25,6 +24,7 @@ from clipforge.api.schemas import (
     VideoList,
     VideoOut,
 )
+from clipforge.api.stored_files import stored_file_response
 from clipforge.api.upload import BadUpload, UploadTooLarge, receive_upload
 from clipforge.domain.subtitles import to_srt, to_vtt, transcript_cues
 from clipforge.domain.transcript import Transcript
@@ -156,16 +156,17 @@ async def video_media(
     kind: Annotated[Literal["source", "poster"], Query()] = "source",
 ) -> Response:
     key = await services.media_key(res, caller.user.id, video_id, kind)
-    url = await res.storage.presigned_url(key)
-    if url is not None:
-        return RedirectResponse(url, status_code=307)
-    path = res.storage.local_path(key)
-    if path is None or not path.exists():
-        raise ApiError(404, "not_found", f"The video has no {kind}.")
-    media_type = "image/jpeg" if kind == "poster" else "application/octet-stream"
-    if kind == "source":
-        media_type = mimetypes.guess_type(f"x.{_container_ext(path)}")[0] or media_type
-    return FileResponse(path, media_type=media_type)
+    if kind == "poster":
+        return await stored_file_response(
+            res.storage, key, media_type="image/jpeg", missing="The video has no poster."
+        )
+    return await stored_file_response(
+        res.storage, key, media_type=_source_media_type, missing="The video has no source."
+    )
+
+
+def _source_media_type(path: Path) -> str:
+    return mimetypes.guess_type(f"x.{_container_ext(path)}")[0] or "application/octet-stream"
 
 
 def _container_ext(path: Path) -> str:
