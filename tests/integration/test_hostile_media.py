@@ -209,6 +209,19 @@ async def _final_job_attempts(res: Resources, video_id: str) -> int:
         await asyncio.sleep(0.1)
 
 
+async def _import_finished(res: Resources, video_id: str) -> None:
+    """Wait for the import job itself to end: the video row moves on a moment before the
+    stage's own clean-up has run."""
+    deadline = time.monotonic() + 20
+    while True:
+        job = await res.queues.job(QueueName.IMPORT, f"{video_id}-import")
+        if job is not None and job.state in ("completed", "failed"):
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"import job never finished: {job}")
+        await asyncio.sleep(0.05)
+
+
 def _owner(res: Resources) -> str:
     return accounts.local_user(res.sessions).id
 
@@ -277,6 +290,7 @@ async def test_hostile_media_fails_clearly_and_the_worker_carries_on(
             assert str(res.settings.data_dir.resolve()) not in (video.error or "")
             # Bad input is refused once; a retry could not make it good.
             assert await _final_job_attempts(res, video_id) == 1
+        await _import_finished(res, video_id)
         assert _leftovers(video_id) == [], "no temp folders left behind"
 
         # The worker survived and still imports a good file.
@@ -286,6 +300,7 @@ async def test_hostile_media_fails_clearly_and_the_worker_carries_on(
         )
         after = await _settled(res, good.video_id)
         assert after.status in GOOD_STATUSES, after.error
+        await _import_finished(res, good.video_id)
         assert _leftovers(good.video_id) == []
         assert not worker.done()
 
