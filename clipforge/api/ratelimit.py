@@ -15,12 +15,17 @@ log = logging.getLogger(__name__)
 WINDOW_SECONDS = 60
 
 
+def _now() -> float:
+    """Wall-clock seconds (a seam, so tests can hold the window still)."""
+    return time.time()
+
+
 async def check_rate(redis: Redis, prefix: str, identity: str, limit: int) -> None:
     """Fixed one-minute windows: simple, one INCR per request, and shared across processes.
 
     Fails open: a Redis outage must not lock every user out of reading their own work.
     """
-    now = time.time()
+    now = _now()
     window = int(now // WINDOW_SECONDS)
     key = f"{prefix}:ratelimit:{identity}:{window}"
     try:
