@@ -7,16 +7,15 @@ else the espeak fixture tests/fixtures/speech.wav (+ speech.txt).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
-import subprocess
 import tempfile
 import time
 from pathlib import Path
 
-import imageio_ffmpeg
-
 from clipforge.asr.transcriber import FasterWhisperTranscriber, wav_duration
 from clipforge.domain.text import word_error_rate
+from clipforge.media.audio import extract_audio
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_VIDEO = ROOT / "samples" / "sample.mp4"
@@ -25,18 +24,6 @@ FIXTURE_WAV = ROOT / "tests" / "fixtures" / "speech.wav"
 FIXTURE_TEXT = ROOT / "tests" / "fixtures" / "speech.txt"
 
 logger = logging.getLogger("bench.asr")
-
-
-def extract_audio(source: Path, dest: Path) -> None:
-    """16 kHz mono 16-bit WAV, the format the transcriber reads in chunks."""
-    cmd = [
-        imageio_ffmpeg.get_ffmpeg_exe(),
-        *("-hide_banner", "-loglevel", "error", "-y", "-i", str(source)),
-        *("-vn", "-ac", "1", "-ar", "16000", "-c:a", "pcm_s16le", str(dest)),
-    ]
-    result = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise RuntimeError(f"ffmpeg failed on {source}: {result.stderr.strip()}")
 
 
 def reference_text(path: Path) -> str:
@@ -75,7 +62,7 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         wav = Path(tmp) / "audio.wav"
         t0 = time.perf_counter()
-        extract_audio(source, wav)
+        asyncio.run(extract_audio(source, wav))
         extract_s = time.perf_counter() - t0
         t0 = time.perf_counter()
         transcriber.load()
