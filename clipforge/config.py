@@ -127,11 +127,44 @@ class Settings(BaseSettings):
     whisper_compute_type: str = "auto"
     whisper_threads: int = Field(default=0, ge=0, description="0: all cores.")
     whisper_language: str | None = Field(default=None, description="None: detect.")
+    transcriber_engine: Literal["whisper", "openai"] = Field(
+        default="whisper", description="whisper: local faster-whisper; openai: the endpoint below."
+    )
+    asr_api_base_url: str | None = Field(
+        default=None, description="OpenAI-compatible base URL (…/v1) for engine 'openai'."
+    )
+    asr_api_key: str | None = Field(default=None, description="Bearer token for that endpoint.")
+    asr_api_model: str = Field(default="whisper-1", description="Model name sent to the endpoint.")
+    asr_api_timeout_seconds: float = Field(default=600.0, gt=0)
 
     # --- detection ------------------------------------------------------------------------
     clip_min_seconds: float = Field(default=15.0, gt=0)
     clip_max_seconds: float = Field(default=60.0, gt=0)
     clip_count: int = Field(default=5, ge=1)
+    llm_base_url: str | None = Field(
+        default=None, description="OpenAI-compatible base URL (…/v1); empty: local scorer only."
+    )
+    llm_api_key: str | None = Field(default=None, description="Bearer token for the LLM.")
+    llm_model: str = Field(default="llama3.1", description="Model name sent to the LLM.")
+    llm_timeout_seconds: float = Field(
+        default=60.0, gt=0, description="Per LLM call; on timeout the local scorer is used."
+    )
+
+    # --- brand kit ------------------------------------------------------------------------
+    max_brand_asset_bytes: int = Field(
+        default=10 * 1024**2, ge=1024, description="Largest logo or font upload."
+    )
+
+    # --- reliability ----------------------------------------------------------------------
+    fault_injection_rate: float = Field(
+        default=0.0, ge=0.0, le=1.0, description="Share of stage attempts failed on purpose."
+    )
+    job_timeout_seconds: float = Field(
+        default=3600.0, gt=0, description="Time budget of one job attempt; then it fails."
+    )
+    status_cache_seconds: float = Field(
+        default=1.0, ge=0, description="Redis cache of video status reads; 0: off."
+    )
 
     # --- observability --------------------------------------------------------------------
     log_format: Literal["text", "json"] = Field(
@@ -146,7 +179,16 @@ class Settings(BaseSettings):
     api_port: int = 8000
     cache_max_age_seconds: int = Field(default=2, ge=0, description="Cache-Control on reads.")
 
-    @field_validator("database_url", "redis_url", "worker_metrics_port", mode="before")
+    @field_validator(
+        "database_url",
+        "redis_url",
+        "worker_metrics_port",
+        "asr_api_base_url",
+        "asr_api_key",
+        "llm_base_url",
+        "llm_api_key",
+        mode="before",
+    )
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value

@@ -92,6 +92,8 @@ class Video(Base):
     width: Mapped[int | None] = mapped_column(Integer)
     height: Mapped[int | None] = mapped_column(Integer)
     size_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    #: What the user asked detection for (DetectOptions.to_dict); None: the settings' defaults.
+    detect_options: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, index=True
     )
@@ -136,6 +138,8 @@ class Clip(Base):
     score: Mapped[int] = mapped_column(Integer)
     breakdown: Mapped[dict[str, int]] = mapped_column(JSON)
     title: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")
+    hashtags: Mapped[list[str] | None] = mapped_column(JSON)
     reason: Mapped[str] = mapped_column(Text)
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

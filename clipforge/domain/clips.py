@@ -77,6 +77,8 @@ class ClipCandidate:
     title: str
     reason: str
     text: str
+    description: str = ""
+    hashtags: tuple[str, ...] = ()
 
     @property
     def duration(self) -> float:
