@@ -1,0 +1,1 @@
+"""Clip-detection evaluation: scripted episodes, their rendering and labels, and the harness."""

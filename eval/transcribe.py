@@ -1,0 +1,96 @@
+"""Transcribe rendered episodes with the project's own transcriber and cache the results.
+
+Transcripts are `Transcript.to_dict()` JSON in `eval/transcripts/<slug>.<engine>.json`; the
+bundled Whisper base ones ("base") are committed so detection can be evaluated without media.
+`extra.eval` records how long recognition took, for the real-time factor.
+
+    python -m eval.transcribe              # every rendered episode lacking a base transcript
+    python -m eval.transcribe 03 --force   # redo episode 03
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from clipforge.asr.transcriber import build_transcriber, wav_duration
+from clipforge.config import Settings
+from clipforge.domain.transcript import Transcript
+from eval.episodes import MEDIA_DIR, TRANSCRIPTS_DIR, episode_paths
+
+DEFAULT_ENGINE = "base"
+
+
+def engine_label(settings: Settings) -> str:
+    """A file-name-safe name for the engine the settings select ("base" for the bundled one)."""
+    if settings.transcriber_engine != "whisper":
+        name = f"{settings.transcriber_engine}-{settings.asr_api_model}"
+    else:
+        name = Path(settings.whisper_model).name or settings.whisper_model
+    return "".join(c if c.isalnum() or c in "-_" else "-" for c in name)
+
+
+def transcript_path(slug: str, engine: str, directory: Path = TRANSCRIPTS_DIR) -> Path:
+    return directory / f"{slug}.{engine}.json"
+
+
+def load_transcript(slug: str, engine: str = DEFAULT_ENGINE) -> Transcript | None:
+    path = transcript_path(slug, engine)
+    if not path.is_file():
+        return None
+    return Transcript.from_dict(json.loads(path.read_text(encoding="utf-8")))
+
+
+def transcribe_episode(slug: str, settings: Settings) -> Transcript:
+    """Recognise the episode's rendered WAV and write the cache file; returns the transcript."""
+    wav = MEDIA_DIR / f"{slug}.wav"
+    if not wav.is_file():
+        raise FileNotFoundError(f"{wav} is missing: run `python -m eval.render {slug[:2]}` first")
+    transcriber = build_transcriber(settings)
+    started = time.perf_counter()
+    transcript = transcriber.transcribe(wav)
+    elapsed = time.perf_counter() - started
+    audio = wav_duration(wav)
+    extra = dict(transcript.extra)
+    extra["eval"] = {
+        "engine": engine_label(settings),
+        "transcribe_seconds": round(elapsed, 2),
+        "audio_seconds": round(audio, 3),
+        "rtf": round(elapsed / audio, 4) if audio else None,
+    }
+    transcript = replace(transcript, extra=extra)
+    path = transcript_path(slug, engine_label(settings))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(transcript.to_dict(), indent=None) + "\n", encoding="utf-8")
+    return transcript
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m eval.transcribe", description=__doc__)
+    parser.add_argument("episodes", nargs="*", help="slug prefixes (default: all)")
+    parser.add_argument("--force", action="store_true", help="redo cached transcripts")
+    args = parser.parse_args(argv)
+    settings = Settings()
+    engine = engine_label(settings)
+    for path in episode_paths():
+        slug = path.stem
+        if args.episodes and not any(slug.startswith(p) for p in args.episodes):
+            continue
+        if not args.force and transcript_path(slug, engine).is_file():
+            continue
+        if not (MEDIA_DIR / f"{slug}.wav").is_file():
+            print(f"{slug}: not rendered, skipped", flush=True)
+            continue
+        t = transcribe_episode(slug, settings)
+        info = t.extra["eval"]
+        print(f"{slug}: {engine} {info['transcribe_seconds']}s, rtf {info['rtf']}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
