@@ -18,6 +18,7 @@ from fastapi import Depends, Request
 
 from clipforge import accounts
 from clipforge.api.errors import ApiError
+from clipforge.api.key_cache import app_key_cache
 from clipforge.api.ratelimit import check_rate
 from clipforge.bootstrap import Resources
 from clipforge.db.tables import User
@@ -104,9 +105,13 @@ async def identify(request: Request) -> Principal:
             raise ApiError(401, "unauthorized", "Use 'Authorization: Bearer <API key>'.")
         secret = value.strip()
     if secret:
-        found = await asyncio.to_thread(accounts.user_for_key, res.sessions, secret)
+        keys = app_key_cache(request.app.state)
+        found = keys.get(secret)
         if found is None:
-            raise ApiError(401, "unauthorized", "The API key is not valid or has been revoked.")
+            found = await asyncio.to_thread(accounts.user_for_key, res.sessions, secret)
+            if found is None:
+                raise ApiError(401, "unauthorized", "The API key is not valid or has been revoked.")
+            keys.put(secret, *found)
         return Principal(found[0], "key", key_id=found[1].id)
 
     cookie = request.cookies.get(SESSION_COOKIE)

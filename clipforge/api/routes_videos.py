@@ -24,8 +24,10 @@ from clipforge.api.schemas import (
     VideoList,
     VideoOut,
 )
+from clipforge.api.status_cache import StatusCache
 from clipforge.api.stored_files import stored_file_response
 from clipforge.api.upload import BadUpload, UploadTooLarge, receive_upload
+from clipforge.bootstrap import Resources
 from clipforge.domain.subtitles import to_srt, to_vtt, transcript_cues
 from clipforge.domain.transcript import Transcript
 
@@ -130,12 +132,27 @@ async def list_videos(
     )
 
 
+def _status_cache(res: Resources) -> StatusCache:
+    return StatusCache(res.redis, res.settings.redis_prefix, res.settings.status_cache_seconds)
+
+
 @router.get("/{video_id}", response_model=VideoOut, responses=_ERRORS)
 async def get_video(
     video_id: str, request: Request, res: ResourcesDep, caller: CurrentPrincipal
-) -> VideoOut:
-    video = await asyncio.to_thread(services.get_video, res, caller.user.id, video_id)
-    return video_out(video, request)
+) -> Response:
+    """The status poll, the hottest read: served from the short status cache when it can be.
+
+    `Cache-Control: no-cache` skips the cache (and refreshes it).
+    """
+    cache = _status_cache(res)
+    fresh = "no-cache" in request.headers.get("cache-control", "")
+    video = None if fresh else await cache.get(caller.user.id, video_id)
+    if video is None:
+        video = await asyncio.to_thread(services.get_video, res, caller.user.id, video_id)
+        await cache.put(video)
+    # Serialised here by pydantic's own encoder: the model is built from trusted values,
+    # so FastAPI's second validation pass would only cost time on every poll.
+    return Response(video_out(video, request).model_dump_json(), media_type="application/json")
 
 
 @router.get(
@@ -194,7 +211,10 @@ def _container_ext(path: Path) -> str:
 async def retry_video(
     video_id: str, request: Request, res: ResourcesDep, caller: CurrentPrincipal
 ) -> SubmittedResponse:
-    return _submitted(request, await services.retry_video(res, caller.user.id, video_id))
+    result = await services.retry_video(res, caller.user.id, video_id)
+    # The status changed here, not in a worker: pollers must see it now, not after the TTL.
+    await _status_cache(res).invalidate(caller.user.id, video_id)
+    return _submitted(request, result)
 
 
 @router.get(
