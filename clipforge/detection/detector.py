@@ -1,27 +1,217 @@
-"""Entry point of highlight detection (first slice: the Phase 1 heuristic behind the new API)."""
+"""Highlight detection: the pipeline from a transcript to ranked, captioned clip proposals.
+
+sentences -> per-sentence facts -> topic segmentation -> every sentence-aligned window in the
+duration range (plus topic segments repaired into it) -> named features -> score -> the best
+non-overlapping windows -> padded edges, title, description, hashtags and reason.
+Pure and deterministic: the same transcript and options always give the same clips.
+"""
 
 from __future__ import annotations
 
-from dataclasses import replace
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
 
-from clipforge.domain.clips import ClipCandidate, detect_clips
+from clipforge.detection import content
+from clipforge.detection import features as ft
+from clipforge.detection.analysis import Corpus, SentenceInfo, analyse, corpus_stats
+from clipforge.detection.energy import LoudnessProfile, speech_energy
+from clipforge.detection.scoring import Features, breakdown, rank_value, reason, topic_fit
+from clipforge.detection.segmentation import Segmentation, segment
+from clipforge.detection.sentences import Sentence, split_sentences
+from clipforge.detection.windows import Ranked, fit_units, pad, remove_overlaps, repair, span
+from clipforge.domain.clips import ClipCandidate
 from clipforge.domain.detect_options import DetectOptions
-from clipforge.domain.transcript import Segment, Transcript
+from clipforge.domain.transcript import Transcript, Word
 
 
 def detect_highlights(transcript: Transcript, options: DetectOptions) -> list[ClipCandidate]:
-    """The best `options.count` non-overlapping clips, highest score first. Pure."""
-    lo = options.search_start if options.search_start is not None else 0.0
-    hi = options.search_end if options.search_end is not None else float("inf")
-    segments = []
-    for seg in transcript.segments:
-        words = tuple(w for w in seg.words if w.start >= lo and w.end <= hi)
-        if words:
-            segments.append(Segment(seg.text, words[0].start, words[-1].end, words))
-    scoped = replace(transcript, segments=tuple(segments))
-    return detect_clips(
-        scoped,
-        min_seconds=options.min_seconds,
-        max_seconds=options.max_seconds,
-        count=options.count,
+    """The best `options.count` non-overlapping clips, highest score first.
+
+    Clips start on a sentence's first word and end on a sentence's last word, last between
+    min_seconds and max_seconds of speech, lie inside the search range and are padded a
+    little without reaching into a neighbouring word. Speech shorter than min_seconds yields
+    one clip of all of it; no speech yields [].
+    """
+    lower = options.search_start if options.search_start is not None else 0.0
+    upper = transcript.duration if transcript.duration > 0 else float("inf")
+    if options.search_end is not None:
+        upper = min(upper, options.search_end)
+    sentences = [s for s in split_sentences(transcript) if s.start >= lower and s.end <= upper]
+    if not sentences:
+        return []
+    units = fit_units(sentences, options.max_seconds)
+    ctx = _Context.build(transcript, units, options, lower, upper)
+    total = span(units, 0, len(units) - 1)
+    if total < options.min_seconds:
+        note = (
+            f"Short video: all {total:.0f}s of speech (under the {options.min_seconds:g}s minimum)"
+        )
+        return [ctx.clip(_score(ctx, 0, len(units) - 1), note)]
+    ranked = _rank(ctx, options.min_seconds)
+    note = ""
+    if not ranked:
+        # Enough speech overall, but broken by long silences: offer the best shorter runs.
+        ranked = _rank(ctx, 0.0)
+        note = f"Under the {options.min_seconds:g}s minimum (no longer continuous stretch)"
+    chosen = remove_overlaps(ranked, options.count)
+    clips = [ctx.clip(r, note) for r in chosen]
+    return sorted(clips, key=lambda c: -c.score)
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    """Everything computed once per transcript that window scoring reads."""
+
+    units: list[Sentence]
+    infos: list[SentenceInfo]
+    corpus: Corpus
+    seg: Segmentation
+    words: list[Word]
+    word_index: dict[int, int]
+    loudness: LoudnessProfile | None
+    keywords: list[tuple[str, ...]]
+    options: DetectOptions
+    lower: float
+    upper: float
+    hooks: list[float]
+    contained: list[float]
+    payoffs: list[float]
+
+    @classmethod
+    def build(
+        cls,
+        transcript: Transcript,
+        units: list[Sentence],
+        options: DetectOptions,
+        lower: float,
+        upper: float,
+    ) -> _Context:
+        infos = [analyse(u) for u in units]
+        words = [w for w in transcript.words if w.clean]
+        n = len(infos)
+        return cls(
+            units=units,
+            infos=infos,
+            corpus=corpus_stats(infos),
+            seg=segment(infos),
+            words=words,
+            word_index={id(w): k for k, w in enumerate(words)},
+            loudness=LoudnessProfile.from_extra(transcript.extra),
+            keywords=ft.keyword_stems(options.keywords),
+            options=options,
+            lower=lower,
+            upper=upper,
+            hooks=[ft.hook_strength(i) for i in infos],
+            contained=[
+                ft.self_containedness(infos[k], infos[k - 1] if k else None) for k in range(n)
+            ],
+            payoffs=[ft.payoff(infos[k], infos[k + 1] if k + 1 < n else None) for k in range(n)],
+        )
+
+    def clip(self, scored: _Scored, note: str) -> ClipCandidate:
+        i, j = scored.i, scored.j
+        run = self.infos[i : j + 1]
+        first, last = self.units[i].words[0], self.units[j].words[-1]
+        a, b = self.word_index[id(first)], self.word_index[id(last)]
+        start, end = pad(
+            first,
+            last,
+            self.words[a - 1] if a > 0 else None,
+            self.words[b + 1] if b + 1 < len(self.words) else None,
+            self.lower,
+            self.upper,
+            max(self.options.max_seconds, last.end - first.start),
+        )
+        parts = breakdown(scored.features)
+        why = reason(scored.features, parts, run, self.options.keywords)
+        text = " ".join(info.text for info in run)
+        made = content.generate(run, self.corpus)
+        return ClipCandidate(
+            start=start,
+            end=end,
+            score=max(0, min(100, sum(parts.values()))),
+            breakdown=parts,
+            title=made.title,
+            reason=f"{note}. {why}" if note else why,
+            text=text,
+            description=made.description,
+            hashtags=made.hashtags,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Scored(Ranked):
+    features: Features
+
+
+def _score(ctx: _Context, i: int, j: int) -> _Scored:
+    stats = ft.WindowStats.of(ctx.infos[i : j + 1], ctx.corpus)
+    internal = max(ctx.seg.strength[i:j], default=0.0)
+    hits: set[str] = set()
+    for info in ctx.infos[i : j + 1]:
+        hits |= ft.keyword_hits(info, ctx.keywords)
+    return _scored(ctx, i, j, stats, internal, hits)
+
+
+def _scored(
+    ctx: _Context, i: int, j: int, stats: ft.WindowStats, internal: float, hits: set[str]
+) -> _Scored:
+    n = len(ctx.infos)
+    f = Features(
+        hook=ctx.hooks[i],
+        self_contained=ctx.contained[i],
+        payoff=ctx.payoffs[j],
+        topic_fit=topic_fit(ctx.seg, i, j, internal),
+        density=ft.information_density(stats, ctx.corpus),
+        engagement=ft.engagement(stats),
+        energy=speech_energy(ctx.loudness, stats.start, stats.end),
+        pace=ft.pace(stats, ctx.corpus),
+        filler=ft.filler_share(stats),
+        dead_air=ft.dead_air(stats),
+        keywords=ft.keyword_match(hits, ctx.keywords) if ctx.keywords else None,
     )
+    del n
+    return _Scored(
+        score=rank_value(f),
+        i=i,
+        j=j,
+        start=ctx.units[i].start,
+        end=ctx.units[j].end,
+        features=f,
+    )
+
+
+def _rank(ctx: _Context, min_seconds: float) -> list[_Scored]:
+    """Every window in range, scored, plus the topic segments repaired into range.
+
+    Running totals grow with the window's end, so each window costs O(1) beyond its edges.
+    """
+    units, infos, options = ctx.units, ctx.infos, ctx.options
+    seen: dict[tuple[int, int], _Scored] = {}
+    for i in range(len(units)):
+        stats = ft.WindowStats()
+        internal = 0.0
+        hits: set[str] = set()
+        for j in range(i, len(units)):
+            if span(units, i, j) > options.max_seconds:
+                break
+            if j > i:
+                internal = max(internal, ctx.seg.strength[j - 1])
+            stats.add(infos[j], ctx.corpus)
+            if ctx.keywords:
+                hits |= ft.keyword_hits(infos[j], ctx.keywords)
+            if span(units, i, j) >= min_seconds:
+                seen[(i, j)] = _scored(ctx, i, j, stats, internal, set(hits))
+    for first, last in _seeds(ctx.seg):
+        fixed = repair(units, first, last, min_seconds, options.max_seconds, ctx.seg.gap)
+        if fixed is not None and fixed not in seen:
+            seen[fixed] = _score(ctx, *fixed)
+    return list(seen.values())
+
+
+def _seeds(seg: Segmentation) -> Sequence[tuple[int, int]]:
+    """Topic segments, alone and with a neighbour, as starting points for repair."""
+    segs = list(seg.segments)
+    pairs = [(a[0], b[1]) for a, b in itertools.pairwise(segs)]
+    return segs + pairs

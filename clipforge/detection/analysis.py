@@ -1,0 +1,144 @@
+"""Per-sentence facts computed once, so scoring thousands of windows stays cheap.
+
+Everything a feature needs about one sentence: its tokens and content stems, questions,
+numbers, contrast and intensity words, and how much of it is filler of each kind.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from clipforge.detection import lexicon as lx
+from clipforge.detection.sentences import Sentence, ends_sentence
+from clipforge.domain.text import tokens
+
+
+@dataclass(frozen=True, slots=True)
+class SentenceInfo:
+    """One sentence and what it contains."""
+
+    sentence: Sentence
+    tokens: tuple[str, ...]
+    stems: tuple[str, ...]  # content-word stems, repeats kept
+    normalised: str  # " tok tok tok " for phrase matching
+    complete: bool  # ends on terminal punctuation
+    question: bool
+    exclamation: bool
+    numbers: int
+    contrast: int
+    intensity: int
+    #: 0-1: how much of this sentence is greeting, housekeeping, sponsor, subscribe,
+    #: hesitation or cross-talk, and which kind dominates ("" when none).
+    filler: float
+    filler_kind: str
+    confidence: float  # mean word probability from the engine
+
+    @property
+    def start(self) -> float:
+        return self.sentence.start
+
+    @property
+    def end(self) -> float:
+        return self.sentence.end
+
+    @property
+    def text(self) -> str:
+        return self.sentence.text
+
+    @property
+    def duration(self) -> float:
+        return max(0.0, self.sentence.end - self.sentence.start)
+
+    @property
+    def word_count(self) -> int:
+        return len(self.sentence.words)
+
+    @property
+    def first_token(self) -> str:
+        return self.tokens[0] if self.tokens else ""
+
+
+def analyse(sentence: Sentence) -> SentenceInfo:
+    toks = tuple(tokens(sentence.text))
+    norm = " " + " ".join(toks) + " "
+    filler, kind = filler_weight(toks, norm)
+    words = sentence.words
+    return SentenceInfo(
+        sentence=sentence,
+        tokens=toks,
+        stems=tuple(lx.stem(t) for t in toks if lx.is_content(t) and not t.isdigit()),
+        normalised=norm,
+        complete=ends_sentence(words[-1]),
+        question=sentence.text.rstrip("\"'”’)]").endswith("?"),
+        exclamation="!" in sentence.text,
+        numbers=sum(1 for t in toks if lx.is_number(t)),
+        contrast=sum(1 for t in toks if t in lx.CONTRAST_WORDS),
+        intensity=sum(1 for t in toks if t in lx.INTENSITY_WORDS),
+        filler=filler,
+        filler_kind=kind,
+        confidence=sum(w.probability for w in words) / len(words),
+    )
+
+
+def filler_weight(toks: Sequence[str], normalised: str) -> tuple[float, str]:
+    """How much of a sentence is filler (0-1) and of which kind.
+
+    A phrase of greeting, housekeeping, sponsorship or a call to subscribe marks the whole
+    sentence; hesitation words and phrases count in proportion to the sentence's length; a
+    short turn made only of back-channel words ("Yeah. Right.") is cross-talk.
+    """
+    if not toks:
+        return 1.0, "cross-talk"
+    best, kind = 0.0, ""
+    for name, phrases in lx.FILLER_PHRASES.items():
+        hits = lx.phrase_hits(normalised, phrases)
+        if hits:
+            # One phrase in a long sentence may be incidental ("check out this study").
+            weight = min(1.0, 0.5 + 0.25 * hits + (0.25 if len(toks) <= 14 else 0.0))
+            if weight > best:
+                best, kind = weight, name
+    hesitations = sum(1 for t in toks if t in lx.FILLER_WORDS)
+    hesitations += 2 * lx.phrase_hits(normalised, lx.HESITATION_PHRASES)
+    rambling = min(1.0, 4.0 * hesitations / len(toks))
+    if rambling > best:
+        best, kind = rambling, "rambling"
+    if len(toks) <= 4 and all(t in lx.BACKCHANNEL_WORDS or t in lx.STOPWORDS for t in toks):
+        best, kind = 1.0, "cross-talk"
+    return best, kind
+
+
+@dataclass(frozen=True, slots=True)
+class Corpus:
+    """Transcript-wide statistics that features compare a window against."""
+
+    idf: dict[str, float]
+    #: Median idf-weighted content per second of speech, over sentences.
+    density: float
+    #: Median words per second of speech, over sentences.
+    pace: float
+
+
+def corpus_stats(infos: Sequence[SentenceInfo]) -> Corpus:
+    """Inverse document frequency of stems (a sentence is a document) and typical rates."""
+    n = len(infos)
+    df: Counter[str] = Counter()
+    for info in infos:
+        df.update(set(info.stems))
+    idf = {s: math.log((n + 1) / (c + 0.5)) for s, c in df.items()}
+    densities = sorted(sum(idf[s] for s in info.stems) / max(info.duration, 0.5) for info in infos)
+    paces = sorted(info.word_count / max(info.duration, 0.5) for info in infos)
+    return Corpus(
+        idf=idf,
+        density=max(_median(densities), 0.1),
+        pace=max(_median(paces), 0.5),
+    )
+
+
+def _median(values: list[float]) -> float:
+    if not values:
+        return 0.0
+    mid = len(values) // 2
+    return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2

@@ -1,0 +1,79 @@
+"""Speech energy from the loudness track the transcription stage stores with a transcript.
+
+`transcript.extra["loudness"]` is {"hop_seconds": float, "dbfs": [float, ...]}: one level per
+hop from the start of the source. Prefix sums make the mean and spread of any window O(1).
+Without a track (older transcripts) every window is neutral, so energy never decides alone.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+#: Levels at or below this are pauses or noise floor, not speech: they are left out of the
+#: window's statistics so that pauses do not count as quiet speech.
+SPEECH_DBFS = -50.0
+#: Decibels above the show's median that count as fully energetic (+0.5 from neutral).
+LOUDER_DB = 6.0
+NEUTRAL = 0.5
+
+
+class LoudnessProfile:
+    """Mean and spread of loudness over any time range, relative to the whole show."""
+
+    def __init__(self, hop_seconds: float, dbfs: list[float]) -> None:
+        self.hop = hop_seconds
+        speech = [v if math.isfinite(v) and v > SPEECH_DBFS else None for v in dbfs]
+        self._count = [0]
+        self._sum = [0.0]
+        self._sq = [0.0]
+        for v in speech:
+            self._count.append(self._count[-1] + (v is not None))
+            self._sum.append(self._sum[-1] + (v or 0.0))
+            self._sq.append(self._sq[-1] + (v or 0.0) ** 2)
+        levels = sorted(v for v in speech if v is not None)
+        self.median = levels[len(levels) // 2] if levels else SPEECH_DBFS
+
+    @classmethod
+    def from_extra(cls, extra: Mapping[str, Any]) -> LoudnessProfile | None:
+        """The profile from a transcript's extra data, or None if absent or malformed."""
+        raw = extra.get("loudness")
+        if not isinstance(raw, Mapping):
+            return None
+        hop, dbfs = raw.get("hop_seconds"), raw.get("dbfs")
+        if not isinstance(hop, int | float) or hop <= 0 or not isinstance(dbfs, list) or not dbfs:
+            return None
+        try:
+            return cls(float(hop), [float(v) for v in dbfs])
+        except (TypeError, ValueError):
+            return None
+
+    def stats(self, start: float, end: float) -> tuple[float, float] | None:
+        """Mean and standard deviation of the speech level over [start, end], None if the
+        range holds no speech the track knows of."""
+        n = len(self._sum) - 1
+        a = max(0, min(n, int(start / self.hop)))
+        b = max(0, min(n, math.ceil(end / self.hop)))
+        count = self._count[b] - self._count[a] if b > a else 0
+        if count == 0:
+            return None
+        mean = (self._sum[b] - self._sum[a]) / count
+        var = max(0.0, (self._sq[b] - self._sq[a]) / count - mean * mean)
+        return mean, math.sqrt(var)
+
+
+def speech_energy(profile: LoudnessProfile | None, start: float, end: float) -> float:
+    """0-1: louder and more dynamic than the show's usual level is higher; 0.5 if unknown.
+
+    Emphasis, laughter and excitement raise both the level and its variation; a monotone
+    or quiet aside lowers them.
+    """
+    if profile is None:
+        return NEUTRAL
+    found = profile.stats(start, end)
+    if found is None:
+        return NEUTRAL
+    mean, spread = found
+    value = NEUTRAL + 0.5 * (mean - profile.median) / LOUDER_DB + 0.02 * (spread - 6.0)
+    return min(1.0, max(0.0, value))

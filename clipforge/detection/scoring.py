@@ -1,0 +1,142 @@
+"""From feature values to a 0-100 score with four 25-point parts, and a one-line reason.
+
+hook         how strongly the first sentence pulls a viewer in, and whether it stands alone
+flow         a self-contained start, a landing at the end, and a window that covers one
+             topic segment whole, without dead air
+value        specific information per second, and the requested keywords when there are any
+shareability questions, numbers, contrast and strong words, speech energy and pace
+
+Filler (greetings, housekeeping, sponsor reads, calls to subscribe, rambling, cross-talk)
+scales every part down in proportion to its share of the clip. Weights are plain and
+documented, not learned.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from clipforge.detection import features as ft
+from clipforge.detection.analysis import Corpus, SentenceInfo
+from clipforge.detection.segmentation import Segmentation
+
+PART_MAX = 25
+PARTS = ("hook", "flow", "value", "shareability")
+#: Share of every part that filler can take away.
+FILLER_PENALTY = 0.8
+
+
+@dataclass(frozen=True, slots=True)
+class Features:
+    """Every named feature of one window, each 0-1."""
+
+    hook: float
+    self_contained: float
+    payoff: float
+    topic_fit: float
+    density: float
+    engagement: float
+    energy: float
+    pace: float
+    filler: float
+    dead_air: float
+    keywords: float | None  # None when the user asked for none
+
+
+def topic_fit(seg: Segmentation, i: int, j: int, internal: float) -> float:
+    """1 for a window that starts and ends on strong boundaries with none inside.
+
+    `internal` is the strongest boundary inside the window (0 for one sentence).
+    """
+    edges = (seg.gap(i - 1) + seg.gap(j)) / 2
+    return ft._clamp(0.35 + 0.65 * edges - 0.6 * internal)
+
+
+def part_values(f: Features) -> tuple[float, float, float, float]:
+    """hook, flow, value and shareability, each 0-1, filler already taken off."""
+    keep = 1.0 - FILLER_PENALTY * f.filler
+    hook = 0.65 * f.hook + 0.35 * f.self_contained
+    flow = (0.25 * f.self_contained + 0.3 * f.payoff + 0.45 * f.topic_fit) * f.dead_air
+    value = f.density if f.keywords is None else 0.4 * f.density + 0.6 * f.keywords
+    share = 0.5 * f.engagement + 0.25 * f.energy + 0.25 * f.pace
+    return hook * keep, flow * keep, value * keep, share * keep
+
+
+def breakdown(f: Features) -> dict[str, int]:
+    """The four 25-point parts, rounded; the score is their sum."""
+    return {
+        name: max(0, min(PART_MAX, round(PART_MAX * part)))
+        for name, part in zip(PARTS, part_values(f), strict=True)
+    }
+
+
+def rank_value(f: Features) -> float:
+    """The unrounded total, so ties in the integer score still rank by the features."""
+    return PART_MAX * sum(part_values(f))
+
+
+def reason(
+    f: Features, parts: dict[str, int], run: list[SentenceInfo], keywords: tuple[str, ...]
+) -> str:
+    """One line naming what stands out, made concrete, quoting the clip's words."""
+    first, last = run[0], run[-1]
+    quote = f'"{_quote(first.text)}"'
+    if f.keywords and keywords:
+        said = [k for k in keywords if k.lower() in " ".join(i.text.lower() for i in run)]
+        topic = said[0] if said else keywords[0]
+        return f"On {topic!r}, as asked: {quote}"
+    if parts["hook"] >= 17 or (first.question and parts["hook"] >= 14):
+        if first.question:
+            what = "opens with a question"
+        elif first.numbers:
+            what = "opens with a number"
+        else:
+            what = "opens with a strong claim"
+        return f"Strong hook, {what}: {quote}"
+    counts = {
+        "question": sum(i.question for i in run),
+        "number": sum(1 for i in run if i.numbers),
+        "contrast": sum(1 for i in run if i.contrast),
+    }
+    if parts["shareability"] >= 15 and any(counts.values()):
+        named = ", ".join(f"{v} {k}{'s' if v > 1 else ''}" for k, v in counts.items() if v)
+        return f"Shareable, with {named}: {quote}"
+    if parts["value"] >= parts["flow"]:
+        return f"Packed with specifics: {quote}"
+    return f'Complete thought from {quote} to "{_tail(last.text)}"'
+
+
+def _quote(text: str, n: int = 8) -> str:
+    parts = text.split()
+    return " ".join(parts[:n]) + (" ..." if len(parts) > n else "")
+
+
+def _tail(text: str, n: int = 6) -> str:
+    parts = text.split()
+    return ("... " if len(parts) > n else "") + " ".join(parts[-n:])
+
+
+def window_features(
+    run_first: SentenceInfo,
+    previous: SentenceInfo | None,
+    run_last: SentenceInfo,
+    following: SentenceInfo | None,
+    stats: ft.WindowStats,
+    corpus: Corpus,
+    fit: float,
+    energy: float,
+    keywords: float | None,
+) -> Features:
+    """All features of one window; the sentence-level ones come from its edges."""
+    return Features(
+        hook=ft.hook_strength(run_first),
+        self_contained=ft.self_containedness(run_first, previous),
+        payoff=ft.payoff(run_last, following),
+        topic_fit=fit,
+        density=ft.information_density(stats, corpus),
+        engagement=ft.engagement(stats),
+        energy=energy,
+        pace=ft.pace(stats, corpus),
+        filler=ft.filler_share(stats),
+        dead_air=ft.dead_air(stats),
+        keywords=keywords,
+    )
