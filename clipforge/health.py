@@ -43,27 +43,52 @@ async def _timed(name: str, probe: Callable[[], Awaitable[None]]) -> CheckResult
     return CheckResult(name, True, (time.perf_counter() - started) * 1000, None)
 
 
-async def check_all(res: Resources) -> list[CheckResult]:
+def _database_probe(res: Resources) -> Callable[[], Awaitable[None]]:
     def database() -> None:
         with res.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
 
-    async def db_probe() -> None:
+    async def probe() -> None:
         await asyncio.to_thread(database)
 
+    return probe
+
+
+def _storage_probe(res: Resources) -> Callable[[], Awaitable[None]]:
+    async def probe() -> None:
+        await res.storage.ping()
+
+    return probe
+
+
+async def check_all(res: Resources) -> list[CheckResult]:
     async def redis_probe() -> None:
         await asyncio.to_thread(ping_redis, res.redis_url, CHECK_TIMEOUT_SECONDS)
 
-    async def storage_probe() -> None:
-        await res.storage.ping()
-
     return list(
         await asyncio.gather(
-            _timed("database", db_probe),
+            _timed("database", _database_probe(res)),
             _timed("redis", redis_probe),
-            _timed("storage", storage_probe),
+            _timed("storage", _storage_probe(res)),
         )
     )
+
+
+class WorkerProbe:
+    """What a worker asks before it waits out an outage: do the database and storage answer?
+
+    Redis is not asked: a worker that cannot reach Redis has no job to hold (the queue
+    library reconnects by itself, and the stalled check re-runs a job whose lock lapsed).
+    """
+
+    def __init__(self, res: Resources) -> None:
+        self._checks = {"database": _database_probe(res), "storage": _storage_probe(res)}
+
+    async def failing(self) -> list[str]:
+        results = await asyncio.gather(
+            *(_timed(name, probe) for name, probe in self._checks.items())
+        )
+        return [r.name for r in results if not r.up]
 
 
 def overall_status(results: list[CheckResult]) -> str:

@@ -34,6 +34,22 @@ class RetryableError(Exception):
     """
 
 
+class StageTimeout(PermanentError):
+    """The stage ran past its time budget (`job_timeout_seconds`) and was stopped.
+
+    Permanent: the same input would take as long again, so retrying only wastes the budget
+    once more. The message says so in words a person can act on.
+    """
+
+    def __init__(self, stage_label: str, budget_seconds: float) -> None:
+        super().__init__(
+            f"{stage_label} took longer than {budget_seconds:g} s, the time allowed for one "
+            "job, and was stopped. Try a shorter video, or ask the operator to raise "
+            "CLIPFORGE_JOB_TIMEOUT_SECONDS."
+        )
+        self.budget_seconds = budget_seconds
+
+
 class StageRunner(Protocol):
     async def run(self, data: dict[str, Any], progress: ProgressFn) -> None: ...
 

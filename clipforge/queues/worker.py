@@ -15,8 +15,15 @@ from bullmq import Job, UnrecoverableError, Worker
 
 from clipforge import metrics
 from clipforge.config import Settings
+from clipforge.faults import DependencyProbe, FaultInjector, InjectedFault, is_outage_error
 from clipforge.logging_setup import job_context
-from clipforge.pipeline.base import PermanentError, RetryableError, StageRunner
+from clipforge.pipeline.base import (
+    PermanentError,
+    ProgressFn,
+    RetryableError,
+    StageRunner,
+    StageTimeout,
+)
 from clipforge.queues.definitions import QueueName, queue_spec
 
 log = logging.getLogger(__name__)
@@ -43,12 +50,31 @@ def failure_reason(queue: QueueName, error: BaseException, attempts: int) -> str
     )
 
 
-class _Processor:
-    """Adapts one stage to BullMQ: progress, retry policy, and the final-failure hook."""
+#: How long a cancelled stage may take to clean up (kill ffmpeg, remove temp files).
+_CANCEL_GRACE_SECONDS = 10.0
+#: Waiting for a dependency to return: first and longest pause between probes.
+_OUTAGE_POLL_FIRST_SECONDS = 0.25
+_OUTAGE_POLL_MAX_SECONDS = 2.0
+#: Pause before a worker asks Redis again after a lost connection.
+_REDIS_RETRY_MS = 1000
 
-    def __init__(self, queue: QueueName, stage: StageRunner) -> None:
+
+class _Processor:
+    """Adapts one stage to BullMQ: progress, time budget, outages, retry policy, final failure."""
+
+    def __init__(
+        self,
+        queue: QueueName,
+        stage: StageRunner,
+        settings: Settings,
+        faults: FaultInjector,
+        probe: DependencyProbe | None = None,
+    ) -> None:
         self._queue = queue
         self._stage = stage
+        self._budget = settings.job_timeout_seconds
+        self._faults = faults
+        self._probe = probe
         # Jobs started and not yet settled in Redis. Tracked here because the queue library's
         # own close() can return before a running job's result is written.
         self._in_flight: set[str] = set()
@@ -60,6 +86,13 @@ class _Processor:
         self._in_flight.discard(str(job.id))
         if not self._in_flight:
             self._idle.set()
+
+    def errored(self, error: BaseException, job: Job | None = None) -> None:
+        """Worker event hook: a result could not be written (Redis gone). The job stays
+        active in Redis and the stalled check re-runs it; here it no longer runs."""
+        if job is not None:
+            log.warning("%s job %s: result not recorded (%s)", self._queue, job.id, error)
+            self.settled(job)
 
     async def wait_idle(self) -> None:
         await self._idle.wait()
@@ -84,7 +117,8 @@ class _Processor:
         with job_context(str(job.id)):
             log.info("%s job %s attempt %d/%d started", self._queue, job.id, attempt, attempts)
             try:
-                await self._stage.run(data, progress)
+                self._faults.check(queue, str(job.id), attempt)
+                await self._run_through_outages(str(job.id), data, progress)
             except PermanentError as exc:
                 log.warning("%s job %s failed for good: %s", self._queue, job.id, exc)
                 metrics.record_job_attempt(
@@ -94,14 +128,20 @@ class _Processor:
                 raise UnrecoverableError(str(exc)) from exc
             except Exception as exc:
                 final = attempt >= attempts
-                log.exception(
-                    "%s job %s attempt %d/%d failed%s",
-                    self._queue,
-                    job.id,
-                    attempt,
-                    attempts,
-                    "" if final else "; will retry",
-                )
+                if isinstance(exc, InjectedFault):
+                    # Expected by whoever set the rate: one line, no traceback.
+                    log.warning(
+                        "%s job %s attempt %d/%d: %s", self._queue, job.id, attempt, attempts, exc
+                    )
+                else:
+                    log.exception(
+                        "%s job %s attempt %d/%d failed%s",
+                        self._queue,
+                        job.id,
+                        attempt,
+                        attempts,
+                        "" if final else "; will retry",
+                    )
                 metrics.record_job_attempt(
                     queue,
                     time.monotonic() - started,
@@ -117,6 +157,86 @@ class _Processor:
             log.info("%s job %s done in %.1fs", self._queue, job.id, elapsed)
         return {"seconds": round(elapsed, 3)}
 
+    async def _run_through_outages(
+        self, job_id: str, data: dict[str, Any], progress: ProgressFn
+    ) -> None:
+        """Run the stage; when it fails because the database or storage is down, wait for
+        them and run it again without spending one of the job's attempts (an outage says
+        nothing about the job). Each run has the full time budget; so has the waiting."""
+        while True:
+            run_started = time.monotonic()
+            try:
+                await self._run_within_budget(data, progress)
+                return
+            except Exception as exc:
+                if self._probe is None or not is_outage_error(exc):
+                    raise
+                down = await self._probe.failing()
+                if not down:
+                    raise  # the dependency answers: the failure is the job's own
+                metrics.record_job_attempt(
+                    self._queue.value,
+                    time.monotonic() - run_started,
+                    "retried",
+                    metrics.failure_class(exc),
+                )
+                log.warning(
+                    "%s job %s: %s not answering (%s); waiting for it, then running again",
+                    self._queue,
+                    job_id,
+                    " and ".join(down),
+                    type(exc).__name__,
+                )
+                if not await self._wait_for_dependencies(self._probe, self._budget):
+                    raise
+                log.info("%s job %s: dependencies back; running again", self._queue, job_id)
+
+    async def _run_within_budget(self, data: dict[str, Any], progress: ProgressFn) -> None:
+        """Run the stage as its own task and cancel it at the time budget.
+
+        Cancelling kills the stage's subprocesses (the ffmpeg runner kills its child on
+        cancellation). Work already handed to a thread cannot be interrupted; it finishes in
+        the background while the worker moves on.
+        """
+        task = asyncio.create_task(self._stage.run(data, progress))
+        try:
+            done, _ = await asyncio.wait({task}, timeout=self._budget)
+            if task in done:
+                task.result()
+                return
+            task.cancel()
+            _, still = await asyncio.wait({task}, timeout=_CANCEL_GRACE_SECONDS)
+            if still:
+                log.error(
+                    "%s stage did not stop within %.0fs of its cancel",
+                    self._queue,
+                    _CANCEL_GRACE_SECONDS,
+                )
+                task.add_done_callback(_consume_result)
+            raise StageTimeout(_STAGE_LABEL[self._queue], self._budget)
+        finally:
+            if not task.done():  # the worker itself is being cancelled (forced close)
+                task.cancel()
+                task.add_done_callback(_consume_result)
+
+    @staticmethod
+    async def _wait_for_dependencies(probe: DependencyProbe, limit: float) -> bool:
+        """Poll until every dependency answers (True) or `limit` seconds pass (False)."""
+        deadline = time.monotonic() + limit
+        pause = _OUTAGE_POLL_FIRST_SECONDS
+        while time.monotonic() < deadline:
+            await asyncio.sleep(min(pause, max(0.0, deadline - time.monotonic())))
+            if not await probe.failing():
+                return True
+            pause = min(pause * 2, _OUTAGE_POLL_MAX_SECONDS)
+        return False
+
+
+def _consume_result(task: asyncio.Task[None]) -> None:
+    """Retrieve an abandoned stage task's outcome so asyncio does not warn about it."""
+    if not task.cancelled():
+        task.exception()
+
 
 @dataclass(frozen=True, slots=True)
 class QueueWorker:
@@ -125,10 +245,17 @@ class QueueWorker:
 
 
 def build_worker(
-    settings: Settings, redis_url: str, queue: QueueName, stage: StageRunner
+    settings: Settings,
+    redis_url: str,
+    queue: QueueName,
+    stage: StageRunner,
+    *,
+    faults: FaultInjector | None = None,
+    probe: DependencyProbe | None = None,
 ) -> QueueWorker:
     spec = queue_spec(queue, settings)
-    processor = _Processor(queue, stage)
+    faults = faults or FaultInjector(settings.fault_injection_rate)
+    processor = _Processor(queue, stage, settings, faults, probe)
     worker = Worker(
         queue.value,
         processor,
@@ -139,12 +266,15 @@ def build_worker(
             "lockDuration": settings.job_lock_ms,
             "stalledInterval": settings.job_stalled_interval_ms,
             "maxStalledCount": 1,
+            # After losing Redis, try again within a second of it returning (default 15 s).
+            "runRetryDelay": _REDIS_RETRY_MS,
             "removeOnComplete": {"count": spec.keep_completed},
             "removeOnFail": {"age": spec.keep_failed_seconds},
         },
     )
     worker.on("completed", processor.settled)
     worker.on("failed", processor.settled)
+    worker.on("error", processor.errored)
     return QueueWorker(worker, processor)
 
 
@@ -174,14 +304,27 @@ async def serve_workers(
     redis_url: str,
     stages: Mapping[QueueName, StageRunner],
     stop: asyncio.Event | None = None,
+    *,
+    faults: FaultInjector | None = None,
+    probe: DependencyProbe | None = None,
 ) -> None:
-    """Run until SIGTERM/SIGINT (or `stop`), then drain gracefully."""
+    """Run until SIGTERM/SIGINT (or `stop`), then drain gracefully.
+
+    `probe` (see health.worker_probe) lets jobs wait out a database or storage outage;
+    `faults` overrides the injector built from `fault_injection_rate` (tests fix its seed).
+    """
+    faults = faults or FaultInjector(settings.fault_injection_rate)
+    if faults.enabled:
+        log.warning("fault injection on: %.0f%% of job attempts fail on purpose", faults.rate * 100)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(sig, stop.set)
-    workers = [build_worker(settings, redis_url, q, s) for q, s in stages.items()]
+    workers = [
+        build_worker(settings, redis_url, q, s, faults=faults, probe=probe)
+        for q, s in stages.items()
+    ]
     log.info("workers serving queues: %s", ", ".join(q.value for q in stages))
     try:
         await stop.wait()
