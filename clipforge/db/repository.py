@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from clipforge.db.tables import Clip, Export, Transcript, Video
 
@@ -48,10 +48,16 @@ def count_clips(session: Session, video_id: str) -> int:
 
 
 def get_clip(session: Session, clip_id: str, owner_id: str | None = None) -> Clip | None:
-    clip = session.get(Clip, clip_id)
-    if clip is None or (owner_id is not None and clip.video.owner_id != owner_id):
-        return None
-    return clip
+    """A clip by id; with `owner_id`, only if that user owns its video.
+
+    One query: the video (which carries the owner) is joined and loaded with the clip.
+    """
+    query = (
+        select(Clip).join(Clip.video).options(contains_eager(Clip.video)).where(Clip.id == clip_id)
+    )
+    if owner_id is not None:
+        query = query.where(Video.owner_id == owner_id)
+    return session.scalar(query)
 
 
 def get_export(session: Session, export_id: str, owner_id: str | None = None) -> Export | None:
