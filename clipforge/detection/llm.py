@@ -61,7 +61,8 @@ OVERLAP_SECONDS = 15.0
 MAX_CONSECUTIVE_FAILURES = 2
 #: Pass 2 sees the model's best `count + POOL_EXTRA` moments plus the local candidates...
 POOL_EXTRA = 3
-#: ...but never more than this many in all, to keep the prompt small.
+#: ...but never more than this many in all, to keep the prompt small (a larger `count` is
+#: topped up from the rest of the model's moments).
 MAX_POOL = 15
 #: Low but not zero: scoring should be stable, titles may vary a little.
 TEMPERATURE = 0.2
@@ -383,7 +384,7 @@ class _Run:
 
     def _pool(self, ranked: list[ClipCandidate]) -> list[ClipCandidate]:
         """The model's best moments, then local candidates that overlap none of them."""
-        pool = ranked[: self.options.count + POOL_EXTRA]
+        pool = ranked[: min(self.options.count + POOL_EXTRA, MAX_POOL)]
         for clip in self.local:
             if len(pool) >= MAX_POOL:
                 break

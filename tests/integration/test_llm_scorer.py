@@ -260,6 +260,8 @@ def test_what_the_client_sends(harness: Harness) -> None:
     assert "15 to 60 seconds" in window_prompts[0]
     system = harness.sent[0].json()["messages"][0]["content"]
     assert "first two seconds" in system and "stranger" in system
+    # JSON mode on OpenAI requires the word in the messages.
+    assert all("JSON" in r.json()["messages"][0]["content"] for r in harness.sent)
     # Pass 2 lists the model's moments and the local candidates that overlap none of them.
     pick = harness.prompt(WINDOWS)
     assert "Pick the best 3 of these 7" in pick
@@ -473,3 +475,14 @@ def test_refines_the_local_detector(harness: Harness) -> None:
     harness.server.routes.clear()
     harness.server.add("POST", CHAT, Reply.recorded("llm_error_500.json", status=500))
     assert harness.scorer().refine(TRANSCRIPT, local, OPTIONS) is local
+
+
+def test_fewer_picks_than_asked_are_topped_up(harness: Harness) -> None:
+    harness.server.add("POST", CHAT, *windows_ok(), Reply.recorded("llm_pick.json"))
+    options = DetectOptions(min_seconds=15, max_seconds=60, count=10)
+    clips = harness.scorer().refine(TRANSCRIPT, LOCAL, options)
+    assert "Pick the best 7 of these 7" in harness.prompt(WINDOWS)
+    # The three picks, then the model's other moments, then the local clip overlapping none.
+    assert [c.score for c in clips] == [91, 84, 77, 79, 61, 55, 58]
+    assert clips[-1].title == LOCAL[2].title and clips[-1].reason == LOCAL[2].reason
+    assert_clean_clips(clips)
