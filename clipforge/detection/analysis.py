@@ -93,10 +93,10 @@ def filler_weight(toks: Sequence[str], normalised: str) -> tuple[float, str]:
     if not toks:
         return 1.0, "cross-talk"
     best, kind = 0.0, ""
-    for name, phrases in lx.FILLER_PHRASES.items():
-        hits = lx.phrase_hits(normalised, phrases)
+    for name, pattern in lx.FILLER_PATTERNS.items():
+        hits = len(pattern.findall(normalised))
         if hits:
-            # One phrase in a long sentence may be incidental ("check out this study").
+            # One phrase in a long sentence may be incidental ("this show of force").
             weight = min(1.0, 0.5 + 0.25 * hits + (0.25 if len(toks) <= 14 else 0.0))
             if weight > best:
                 best, kind = weight, name
@@ -107,6 +107,9 @@ def filler_weight(toks: Sequence[str], normalised: str) -> tuple[float, str]:
         best, kind = rambling, "rambling"
     if len(toks) <= 4 and all(t in lx.BACKCHANNEL_WORDS or t in lx.STOPWORDS for t in toks):
         best, kind = 1.0, "cross-talk"
+    elif len(toks) <= 3 and best < 0.6 and not any(lx.is_number(t) for t in toks):
+        # A turn of a word or two ("Great.", "Is that better?") is a reaction, not a point.
+        best, kind = 0.6, "cross-talk"
     return best, kind
 
 

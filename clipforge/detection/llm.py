@@ -243,12 +243,16 @@ class LLMScorer:
         local_candidates: list[ClipCandidate],
         options: DetectOptions,
     ) -> list[ClipCandidate]:
-        """The model's choice of clips, or `local_candidates` unchanged if it cannot help."""
-        sentences = _searchable(split_sentences(transcript), options)
-        if not sentences:
-            return local_candidates
+        """The model's choice of clips, or `local_candidates` unchanged if it cannot help.
+
+        The clips it picked in pass 2 come first, best first; when it picked fewer than
+        `options.count`, its other moments and then the local candidates top the list up.
+        """
         headers = {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
         try:
+            sentences = _searchable(split_sentences(transcript), options)
+            if not sentences:
+                return local_candidates
             with httpx.Client(
                 base_url=self.base_url,
                 headers=headers,

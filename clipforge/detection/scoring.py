@@ -23,6 +23,9 @@ PART_MAX = 25
 PARTS = ("hook", "flow", "value", "shareability")
 #: Share of every part that filler can take away.
 FILLER_PENALTY = 0.8
+#: Share of every part lost by a window that cuts a topic short or straddles two: a clip
+#: that is half a story is worse on every count, however good its sentences.
+TOPIC_PENALTY = 0.4
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,15 +50,15 @@ def topic_fit(seg: Segmentation, i: int, j: int, internal: float) -> float:
 
     `internal` is the strongest boundary inside the window (0 for one sentence).
     """
-    edges = (seg.gap(i - 1) + seg.gap(j)) / 2
+    edges = (seg.edge(i - 1) + seg.edge(j)) / 2
     return ft._clamp(0.35 + 0.65 * edges - 0.6 * internal)
 
 
 def part_values(f: Features) -> tuple[float, float, float, float]:
     """hook, flow, value and shareability, each 0-1, filler already taken off."""
-    keep = 1.0 - FILLER_PENALTY * f.filler
+    keep = (1.0 - FILLER_PENALTY * f.filler) * (1.0 - TOPIC_PENALTY * (1.0 - f.topic_fit))
     hook = 0.65 * f.hook + 0.35 * f.self_contained
-    flow = (0.25 * f.self_contained + 0.3 * f.payoff + 0.45 * f.topic_fit) * f.dead_air
+    flow = (0.25 * f.self_contained + 0.25 * f.payoff + 0.5 * f.topic_fit) * f.dead_air
     value = f.density if f.keywords is None else 0.4 * f.density + 0.6 * f.keywords
     share = 0.5 * f.engagement + 0.25 * f.energy + 0.25 * f.pace
     return hook * keep, flow * keep, value * keep, share * keep

@@ -21,9 +21,11 @@ from clipforge.detection.analysis import SentenceInfo
 
 #: Content words compared on each side of a gap: roughly one, two and four sentences.
 BLOCK_SIZES = (10, 20, 40)
-WEIGHT_LEXICAL = 0.5
-WEIGHT_PAUSE = 0.3
-WEIGHT_REGISTER = 0.2
+WEIGHT_LEXICAL = 0.35
+WEIGHT_PAUSE = 0.35
+WEIGHT_REGISTER = 0.3
+#: Gaps either side a boundary is compared with to tell whether it is the local peak.
+PEAK_SPAN = 2
 #: Sentences either side averaged to tell content from filler around a gap.
 REGISTER_SPAN = 2
 
@@ -41,6 +43,17 @@ class Segmentation:
         if g < 0 or g >= len(self.strength):
             return 1.0
         return self.strength[g]
+
+    def edge(self, g: int) -> float:
+        """How good a clip edge the gap after sentence g is: its strength, and whether it is
+        the strongest gap within PEAK_SPAN sentences (a window that stops one sentence short
+        of the real boundary is a worse fit than its strength alone says)."""
+        if g < 0 or g >= len(self.strength):
+            return 1.0
+        s = self.strength[g]
+        near = self.strength[max(0, g - PEAK_SPAN) : g] + self.strength[g + 1 : g + 1 + PEAK_SPAN]
+        peak = 1.0 if not near or s >= max(near) else 0.0
+        return 0.5 * s + 0.5 * peak
 
 
 def segment(infos: Sequence[SentenceInfo]) -> Segmentation:
