@@ -1,0 +1,171 @@
+"""Clip-detection metrics against labelled highlights. Pure: spans in, numbers out.
+
+Definitions (all times in seconds on the episode's timeline):
+
+* **Match.** A proposed clip C and a labelled highlight H match when their overlap is at
+  least half of the shorter of the two spans: `overlap(C, H) >= 0.5 * min(|C|, |H|)` (and
+  the overlap is positive). Matching is one-to-one: clips are taken in rank order and each
+  takes the still-unmatched highlight it overlaps most, so a highlight counts at most once
+  and two clips cut from one highlight earn one hit.
+* **precision@k.** Matched clips among the top k proposals, divided by k. Fewer than k
+  proposals count as misses (the detector was asked for k and a user sees what it gave).
+* **recall.** Share of labelled highlights matched by any of the proposals given.
+* **Boundary error.** Over matched pairs, the mean of |C.start - H.start| and of
+  |C.end - H.end|, reported separately; None when nothing matched.
+* **Mid-sentence share.** The script's sentences (exact spans from rendering) are mapped to
+  the transcript's words: each word belongs to the sentence whose span is nearest to the
+  word's midpoint (containing it, else the closest edge). A sentence's first and last mapped
+  words are its boundary words. A clip's edge words are the first and the last transcript
+  word whose midpoint lies inside the clip. The clip *starts mid-sentence* when its first
+  edge word is not the first word of a sentence, and *ends mid-sentence* when its last edge
+  word is not the last word of a sentence; a clip that holds no word counts as both. The
+  share is the fraction of proposals that start or end mid-sentence.
+* **WER** is `clipforge.domain.text.word_error_rate(script, transcript text)`; **real-time
+  factor** is recognition seconds / audio seconds.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+
+class Timed(Protocol):
+    """Anything with a start and an end in seconds (labels' spans, clips, transcript words)."""
+
+    @property
+    def start(self) -> float: ...
+
+    @property
+    def end(self) -> float: ...
+
+
+#: Minimum overlap, as a share of the shorter span, for a clip to hit a highlight.
+MATCH_RATIO = 0.5
+
+
+def overlap(a: Timed, b: Timed) -> float:
+    return max(0.0, min(a.end, b.end) - max(a.start, b.start))
+
+
+def is_match(clip: Timed, highlight: Timed, ratio: float = MATCH_RATIO) -> bool:
+    shorter = min(clip.end - clip.start, highlight.end - highlight.start)
+    shared = overlap(clip, highlight)
+    return shared > 0 and shared >= ratio * shorter
+
+
+def match(clips: Sequence[Timed], highlights: Sequence[Timed]) -> list[tuple[int, int]]:
+    """One-to-one (clip index, highlight index) pairs, clips taken in rank order."""
+    taken: set[int] = set()
+    pairs: list[tuple[int, int]] = []
+    for i, clip in enumerate(clips):
+        best: int | None = None
+        for j, highlight in enumerate(highlights):
+            if j in taken or not is_match(clip, highlight):
+                continue
+            if best is None or overlap(clip, highlight) > overlap(clip, highlights[best]):
+                best = j
+        if best is not None:
+            taken.add(best)
+            pairs.append((i, best))
+    return pairs
+
+
+def precision_at(clips: Sequence[Timed], highlights: Sequence[Timed], k: int = 5) -> float:
+    if k < 1:
+        raise ValueError("k must be >= 1")
+    return len(match(clips[:k], highlights)) / k
+
+
+def recall(clips: Sequence[Timed], highlights: Sequence[Timed]) -> float:
+    if not highlights:
+        raise ValueError("recall needs at least one labelled highlight")
+    return len(match(clips, highlights)) / len(highlights)
+
+
+@dataclass(frozen=True, slots=True)
+class BoundaryError:
+    start: float
+    end: float
+    pairs: int
+
+
+def boundary_error(clips: Sequence[Timed], highlights: Sequence[Timed]) -> BoundaryError | None:
+    """Mean absolute start and end offsets over matched pairs; None when nothing matched."""
+    pairs = match(clips, highlights)
+    if not pairs:
+        return None
+    starts = [abs(clips[i].start - highlights[j].start) for i, j in pairs]
+    ends = [abs(clips[i].end - highlights[j].end) for i, j in pairs]
+    return BoundaryError(sum(starts) / len(pairs), sum(ends) / len(pairs), len(pairs))
+
+
+# --- sentence edges ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SentenceEdges:
+    """Indices (into the transcript's word list) of words that begin or end a sentence."""
+
+    starts: frozenset[int]
+    ends: frozenset[int]
+
+
+def sentence_edges(words: Sequence[Timed], sentences: Sequence[Timed]) -> SentenceEdges:
+    """Map script sentences onto transcript words (see the module docstring)."""
+    if not sentences:
+        return SentenceEdges(frozenset(), frozenset())
+    ordered = sorted(range(len(sentences)), key=lambda k: sentences[k].start)
+    starts = [sentences[k].start for k in ordered]
+    first: dict[int, int] = {}
+    last: dict[int, int] = {}
+    for w, word in enumerate(words):
+        owner = _nearest(sentences, ordered, starts, (word.start + word.end) / 2)
+        first.setdefault(owner, w)
+        last[owner] = w
+    return SentenceEdges(frozenset(first.values()), frozenset(last.values()))
+
+
+def _nearest(sentences: Sequence[Timed], ordered: list[int], starts: list[float], t: float) -> int:
+    """The sentence containing t, else the one whose nearer edge is closest (earlier on ties)."""
+    pos = bisect.bisect_right(starts, t)
+    candidates = [ordered[p] for p in (pos - 1, pos) if 0 <= p < len(ordered)]
+
+    def distance(k: int) -> float:
+        s = sentences[k]
+        return 0.0 if s.start <= t <= s.end else min(abs(t - s.start), abs(t - s.end))
+
+    return min(candidates, key=lambda k: (distance(k), sentences[k].start))
+
+
+def edge_words(words: Sequence[Timed], clip: Timed) -> tuple[int, int] | None:
+    """Indices of the first and last word whose midpoint lies inside the clip, if any."""
+    inside = [w for w, word in enumerate(words) if clip.start <= (word.start + word.end) / 2]
+    inside = [w for w in inside if (words[w].start + words[w].end) / 2 <= clip.end]
+    return (inside[0], inside[-1]) if inside else None
+
+
+def is_mid_sentence(clip: Timed, words: Sequence[Timed], edges: SentenceEdges) -> bool:
+    found = edge_words(words, clip)
+    if found is None:
+        return True
+    first, last = found
+    return first not in edges.starts or last not in edges.ends
+
+
+def mid_sentence_share(
+    clips: Sequence[Timed], words: Sequence[Timed], sentences: Sequence[Timed]
+) -> float | None:
+    """Fraction of clips that start or end mid-sentence; None when there are no clips."""
+    if not clips:
+        return None
+    edges = sentence_edges(words, sentences)
+    return sum(is_mid_sentence(c, words, edges) for c in clips) / len(clips)
+
+
+def real_time_factor(processing_seconds: float, audio_seconds: float) -> float:
+    if audio_seconds <= 0:
+        raise ValueError("audio_seconds must be positive")
+    return processing_seconds / audio_seconds

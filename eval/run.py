@@ -1,0 +1,426 @@
+"""Evaluate clip detection on the scripted episodes: precision, recall, boundaries, speed.
+
+Runs every detector on every episode's committed Whisper base transcript and scores the
+proposals against the labelled highlights (definitions in eval/metrics.py). Precision is
+over the top 5 proposals, recall and the other clip metrics over the top `--count` (8).
+Also reports each cached engine's WER and real-time factor, and how long each detector
+takes on a 60-minute transcript made by joining episode transcripts end to end.
+
+    python -m eval.run                     # from committed transcripts, in seconds
+    python -m eval.run --json out.json     # also write the figures
+    python -m eval.run --retranscribe      # render missing media, transcribe again first
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from clipforge.domain.clips import detect_clips
+from clipforge.domain.text import word_error_rate
+from clipforge.domain.transcript import Segment, Transcript, Word
+from eval.episodes import (
+    MEDIA_DIR,
+    TRANSCRIPTS_DIR,
+    LabelledPart,
+    Labels,
+    Span,
+    load_episodes,
+    load_labels,
+)
+from eval.metrics import boundary_error, match, mid_sentence_share, precision_at
+from eval.transcribe import DEFAULT_ENGINE, load_transcript
+
+PRECISION_K = 5
+DEFAULT_COUNT = 8
+MIN_SECONDS = 15.0
+MAX_SECONDS = 60.0
+LONG_MINUTES = 60
+#: Clips asked for on the joined hour: about a quarter of its highlights, so a detector that
+#: ranks well across episodes can fill every slot with a real one.
+LONG_COUNT = 20
+
+#: A detector takes a transcript and how many clips to propose; it returns them ranked.
+Detect = Callable[[Transcript, int], list[Span]]
+
+
+@dataclass(frozen=True, slots=True)
+class Detector:
+    name: str
+    detect: Detect
+
+
+def baseline_detector() -> Detector:
+    """The Phase 1 heuristic in clipforge.domain.clips."""
+
+    def detect(transcript: Transcript, count: int) -> list[Span]:
+        clips = detect_clips(
+            transcript, min_seconds=MIN_SECONDS, max_seconds=MAX_SECONDS, count=count
+        )
+        return [Span(c.start, c.end) for c in clips]
+
+    return Detector("heuristic", detect)
+
+
+def new_detector() -> Detector | None:
+    """clipforge.detection.detect_highlights, or None when it cannot be imported."""
+    try:
+        from clipforge.detection import detect_highlights
+        from clipforge.domain.detect_options import DetectOptions
+    except ImportError as exc:
+        print(f"new detector not available ({exc}); evaluating the baseline only")
+        return None
+
+    def detect(transcript: Transcript, count: int) -> list[Span]:
+        options = DetectOptions(min_seconds=MIN_SECONDS, max_seconds=MAX_SECONDS, count=count)
+        return [Span(c.start, c.end) for c in detect_highlights(transcript, options)]
+
+    return Detector("detection", detect)
+
+
+def available_detectors() -> list[Detector]:
+    found = [baseline_detector()]
+    extra = new_detector()
+    if extra is not None:
+        found.append(extra)
+    return found
+
+
+# --- detection ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """One episode ready to score: its labels and a transcript of its audio."""
+
+    labels: Labels
+    transcript: Transcript
+
+
+@dataclass(frozen=True, slots=True)
+class EpisodeScore:
+    episode: str
+    precision_at_5: float
+    recall: float
+    matched: int
+    highlights: int
+    start_error: float | None
+    end_error: float | None
+    mid_sentence: float | None
+    clips: int
+    seconds: float
+    #: Summed absolute boundary offsets, so the summary can pool pairs across episodes.
+    start_error_sum: float
+    end_error_sum: float
+    mid_sentence_clips: int
+
+
+def load_cases(engine: str = DEFAULT_ENGINE, slugs: Sequence[str] | None = None) -> list[Case]:
+    """Committed labels with cached transcripts; episodes without a transcript are skipped."""
+    cases = []
+    for episode in load_episodes():
+        if slugs is not None and episode.slug not in slugs:
+            continue
+        transcript = load_transcript(episode.slug, engine)
+        if transcript is not None:
+            cases.append(Case(load_labels(episode.slug), transcript))
+    return cases
+
+
+def score_episode(case: Case, clips: list[Span], seconds: float) -> EpisodeScore:
+    highlights = case.labels.highlights
+    pairs = match(clips, highlights)
+    err = boundary_error(clips, highlights)
+    share = mid_sentence_share(clips, case.transcript.words, case.labels.sentences)
+    return EpisodeScore(
+        episode=case.labels.slug,
+        precision_at_5=precision_at(clips, highlights, PRECISION_K),
+        recall=len(pairs) / len(highlights),
+        matched=len(pairs),
+        highlights=len(highlights),
+        start_error=err.start if err else None,
+        end_error=err.end if err else None,
+        mid_sentence=share,
+        clips=len(clips),
+        seconds=seconds,
+        start_error_sum=err.start * err.pairs if err else 0.0,
+        end_error_sum=err.end * err.pairs if err else 0.0,
+        mid_sentence_clips=round(share * len(clips)) if share is not None else 0,
+    )
+
+
+def evaluate_detection(
+    detector: Detector, cases: Sequence[Case], count: int = DEFAULT_COUNT
+) -> list[EpisodeScore]:
+    """Run the detector on every case and score its top `count` proposals."""
+    scores = []
+    for case in cases:
+        started = time.perf_counter()
+        clips = detector.detect(case.transcript, count)
+        elapsed = time.perf_counter() - started
+        scores.append(score_episode(case, clips[:count], elapsed))
+    return scores
+
+
+def summarise(scores: Sequence[EpisodeScore]) -> dict[str, float | None]:
+    """Precision averaged over episodes; recall, boundaries and mid-sentence pooled."""
+    if not scores:
+        return {}
+    pairs = sum(s.matched for s in scores)
+    clips = sum(s.clips for s in scores)
+    return {
+        "precision_at_5": sum(s.precision_at_5 for s in scores) / len(scores),
+        "recall": pairs / sum(s.highlights for s in scores),
+        "start_error": sum(s.start_error_sum for s in scores) / pairs if pairs else None,
+        "end_error": sum(s.end_error_sum for s in scores) / pairs if pairs else None,
+        "mid_sentence": sum(s.mid_sentence_clips for s in scores) / clips if clips else None,
+        "detect_seconds_mean": sum(s.seconds for s in scores) / len(scores),
+    }
+
+
+# --- speed on a long transcript ----------------------------------------------------------
+
+
+def join_cases(cases: Sequence[Case], minutes: float = LONG_MINUTES) -> Case:
+    """Episodes joined end to end (transcript and labels shifted alike) until `minutes` long."""
+    usable = [c for c in cases if c.transcript.duration > 0]
+    if not usable:
+        raise ValueError("need at least one transcript with a duration")
+    segments: list[Segment] = []
+    parts: list[LabelledPart] = []
+    offset = 0.0
+    k = 0
+    while offset < minutes * 60:
+        case = usable[k % len(usable)]
+        k += 1
+        segments.extend(_shift_segment(s, offset) for s in case.transcript.segments)
+        parts.extend(_shift_part(p, offset) for p in case.labels.parts)
+        offset += case.transcript.duration
+    duration = round(offset, 3)
+    return Case(
+        labels=Labels(slug=f"joined-{k}", duration=duration, parts=tuple(parts)),
+        transcript=Transcript(language="en", duration=duration, segments=tuple(segments)),
+    )
+
+
+def _shift_segment(segment: Segment, by: float) -> Segment:
+    words = tuple(
+        Word(w.text, round(w.start + by, 3), round(w.end + by, 3), w.probability)
+        for w in segment.words
+    )
+    return Segment(segment.text, round(segment.start + by, 3), round(segment.end + by, 3), words)
+
+
+def _shift_part(part: LabelledPart, by: float) -> LabelledPart:
+    return replace(
+        part,
+        start=round(part.start + by, 3),
+        end=round(part.end + by, 3),
+        sentences=tuple(Span(round(s.start + by, 3), round(s.end + by, 3)) for s in part.sentences),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class LongScore:
+    """One run on the joined transcript: its speed, and precision of its top `count`."""
+
+    minutes: float
+    count: int
+    seconds: float
+    precision: float
+    mid_sentence: float | None
+
+
+def evaluate_long(detector: Detector, joined: Case, count: int = LONG_COUNT) -> LongScore:
+    """Time the detector on the joined transcript and score its whole ranking there.
+
+    Every hit must be a real highlight among all the episodes' filler, so this also tests
+    that scores are comparable across an hour of speech, not only within one episode.
+    """
+    started = time.perf_counter()
+    clips = detector.detect(joined.transcript, count)[:count]
+    elapsed = time.perf_counter() - started
+    return LongScore(
+        minutes=joined.transcript.duration / 60,
+        count=count,
+        seconds=elapsed,
+        precision=precision_at(clips, joined.labels.highlights, count),
+        mid_sentence=mid_sentence_share(clips, joined.transcript.words, joined.labels.sentences),
+    )
+
+
+# --- speech recognition ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EngineScore:
+    engine: str
+    episodes: int
+    wer: float
+    rtf: float | None
+
+
+def asr_scores(directory: Path = TRANSCRIPTS_DIR) -> list[EngineScore]:
+    """WER against the scripts and mean real-time factor of every cached engine."""
+    by_engine: dict[str, list[tuple[float, float | None]]] = {}
+    for episode in load_episodes():
+        for path in sorted(directory.glob(f"{episode.slug}.*.json")):
+            engine = path.name[len(episode.slug) + 1 : -len(".json")]
+            transcript = load_transcript(episode.slug, engine)
+            if transcript is None:
+                continue
+            wer = word_error_rate(load_labels(episode.slug).script, transcript.text)
+            rtf = (transcript.extra.get("eval") or {}).get("rtf")
+            by_engine.setdefault(engine, []).append((wer, rtf))
+    out = []
+    for engine, rows in sorted(by_engine.items()):
+        rtfs = [r for _, r in rows if r is not None]
+        out.append(
+            EngineScore(
+                engine=engine,
+                episodes=len(rows),
+                wer=sum(w for w, _ in rows) / len(rows),
+                rtf=sum(rtfs) / len(rtfs) if rtfs else None,
+            )
+        )
+    return out
+
+
+def retranscribe(models: Sequence[str]) -> None:
+    """Render any missing audio, then transcribe every episode with each Whisper model."""
+    from clipforge.config import Settings
+    from eval.render import render_episode, write_wav
+    from eval.transcribe import transcribe_episode
+
+    for episode in load_episodes():
+        wav = MEDIA_DIR / f"{episode.slug}.wav"
+        if not wav.is_file():
+            rendering = render_episode(episode)
+            if rendering.labels != load_labels(episode.slug):
+                print(f"{episode.slug}: WARNING rendering differs from the committed labels")
+            write_wav(wav, rendering.audio)
+        for model in models:
+            settings = Settings(whisper_model=model)
+            t = transcribe_episode(episode.slug, settings)
+            print(f"{episode.slug}: {model} rtf {t.extra['eval']['rtf']}", flush=True)
+
+
+# --- report ------------------------------------------------------------------------------
+
+
+def _fmt(value: float | None, pattern: str = "{:.2f}") -> str:
+    return "-" if value is None else pattern.format(value)
+
+
+def episode_table(name: str, scores: Sequence[EpisodeScore], count: int) -> str:
+    head = f"{'episode':<26} {'P@5':>5} {f'R@{count}':>5} {'start':>6} {'end':>6} {'mid':>5}"
+    lines = [f"[{name}]", head, "-" * len(head)]
+    for s in scores:
+        lines.append(
+            f"{s.episode:<26} {s.precision_at_5:>5.2f} {s.recall:>5.2f} "
+            f"{_fmt(s.start_error, '{:.1f}'):>6} {_fmt(s.end_error, '{:.1f}'):>6} "
+            f"{_fmt(s.mid_sentence):>5}"
+        )
+    return "\n".join(lines)
+
+
+SUMMARY_ROWS = (
+    ("precision_at_5", "precision@5", "{:.3f}"),
+    ("recall", "recall@{count}", "{:.3f}"),
+    ("start_error", "start error (s)", "{:.2f}"),
+    ("end_error", "end error (s)", "{:.2f}"),
+    ("mid_sentence", "mid-sentence share", "{:.3f}"),
+    ("detect_seconds_mean", "detect time/episode (s)", "{:.3f}"),
+    ("long_precision", "precision@{long} on 60 min", "{:.3f}"),
+    ("long_mid_sentence", "mid-sentence on 60 min", "{:.3f}"),
+    ("detect_seconds_60min", "detect time, 60 min (s)", "{:.2f}"),
+)
+
+
+def summary_table(summaries: dict[str, dict[str, float | None]], count: int) -> str:
+    names = list(summaries)
+    head = f"{'metric':<26}" + "".join(f"{n:>12}" for n in names)
+    lines = [head, "-" * len(head)]
+    for key, label, pattern in SUMMARY_ROWS:
+        cells = "".join(f"{_fmt(summaries[n].get(key), pattern):>12}" for n in names)
+        lines.append(f"{label.format(count=count, long=LONG_COUNT):<26}{cells}")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m eval.run", description=__doc__)
+    parser.add_argument("--count", type=int, default=DEFAULT_COUNT, help="clips per episode")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument("--retranscribe", action="store_true", help="transcribe again first")
+    parser.add_argument(
+        "--model",
+        action="append",
+        help="Whisper model(s) for --retranscribe (default: the bundled base)",
+    )
+    args = parser.parse_args(argv)
+    if args.count < PRECISION_K:
+        parser.error(f"--count must be at least {PRECISION_K}")
+    if args.retranscribe:
+        retranscribe(args.model or [DEFAULT_ENGINE])
+
+    cases = load_cases()
+    if not cases:
+        print(f"no transcripts in {TRANSCRIPTS_DIR}; run with --retranscribe")
+        return 1
+    print(
+        f"{len(cases)} episodes, {sum(len(c.labels.highlights) for c in cases)} highlights; "
+        f"precision over the top {PRECISION_K}, other clip metrics over the top {args.count} "
+        f"({MIN_SECONDS:g}-{MAX_SECONDS:g} s clips)\n"
+    )
+    joined = join_cases(cases)
+    report: dict[str, Any] = {
+        "count": args.count,
+        "k": PRECISION_K,
+        "episodes": len(cases),
+        "detectors": {},
+    }
+    summaries: dict[str, dict[str, float | None]] = {}
+    for detector in available_detectors():
+        try:
+            scores = evaluate_detection(detector, cases, args.count)
+            long = evaluate_long(detector, joined)
+        except Exception:
+            print(f"[{detector.name}] failed:\n{traceback.format_exc()}")
+            report["detectors"][detector.name] = {"error": traceback.format_exc(limit=3)}
+            continue
+        summary = summarise(scores)
+        summary["long_precision"] = long.precision
+        summary["long_mid_sentence"] = long.mid_sentence
+        summary["detect_seconds_60min"] = long.seconds
+        summaries[detector.name] = summary
+        report["detectors"][detector.name] = {
+            "summary": summary,
+            "episodes": [asdict(s) for s in scores],
+            "long": asdict(long),
+        }
+        print(episode_table(detector.name, scores, args.count) + "\n")
+    if summaries:
+        minutes = joined.transcript.duration / 60
+        print(f"Summary ('60 min': {minutes:.0f} minutes of episodes joined end to end)")
+        print(summary_table(summaries, args.count) + "\n")
+
+    engines = asr_scores()
+    report["asr"] = [asdict(e) for e in engines]
+    print(f"{'engine':<12} {'episodes':>8} {'WER':>7} {'RTF':>7}")
+    for e in engines:
+        print(f"{e.engine:<12} {e.episodes:>8} {e.wer:>7.3f} {_fmt(e.rtf, '{:.3f}'):>7}")
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+        print(f"\nfigures written to {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

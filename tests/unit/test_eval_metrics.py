@@ -1,0 +1,107 @@
+"""Clip-detection metrics: matching rule, precision/recall, boundaries and sentence edges."""
+
+from __future__ import annotations
+
+import pytest
+
+from eval.episodes import Span
+from eval.metrics import (
+    boundary_error,
+    edge_words,
+    is_match,
+    match,
+    mid_sentence_share,
+    precision_at,
+    real_time_factor,
+    recall,
+    sentence_edges,
+)
+
+HIGHLIGHTS = [Span(10, 40), Span(100, 130), Span(200, 225)]
+
+
+def test_match_needs_half_of_the_shorter_span() -> None:
+    h = Span(10, 40)
+    assert is_match(Span(25, 85), h)  # overlap 15 = half of the 30 s highlight
+    assert not is_match(Span(26, 86), h)  # overlap 14 < 15
+    # A short clip inside a long highlight matches: the shorter span is the clip.
+    assert is_match(Span(20, 30), h)
+    assert not is_match(Span(40, 60), h)  # touching is not overlapping
+
+
+def test_each_highlight_is_matched_at_most_once() -> None:
+    clips = [Span(10, 25), Span(25, 40), Span(100, 130)]
+    assert match(clips, HIGHLIGHTS) == [(0, 0), (2, 1)]
+    assert precision_at(clips, HIGHLIGHTS, k=3) == pytest.approx(2 / 3)
+
+
+def test_a_clip_takes_the_highlight_it_overlaps_most() -> None:
+    highlights = [Span(0, 20), Span(22, 60)]
+    assert match([Span(10, 50)], highlights) == [(0, 1)]
+
+
+def test_precision_counts_missing_proposals_as_misses_and_only_the_top_k() -> None:
+    clips = [Span(10, 40), Span(300, 330), Span(100, 130)]
+    assert precision_at(clips, HIGHLIGHTS, k=5) == pytest.approx(2 / 5)
+    assert precision_at(clips, HIGHLIGHTS, k=2) == pytest.approx(1 / 2)
+    with pytest.raises(ValueError):
+        precision_at(clips, HIGHLIGHTS, k=0)
+
+
+def test_recall_is_the_share_of_highlights_found() -> None:
+    clips = [Span(300, 330), Span(205, 230), Span(12, 38)]
+    assert recall(clips, HIGHLIGHTS) == pytest.approx(2 / 3)
+    assert recall([], HIGHLIGHTS) == 0.0
+    with pytest.raises(ValueError):
+        recall(clips, [])
+
+
+def test_boundary_error_averages_matched_pairs_only() -> None:
+    clips = [Span(12, 44), Span(300, 330), Span(98, 129)]
+    err = boundary_error(clips, HIGHLIGHTS)
+    assert err is not None
+    assert err.pairs == 2
+    assert err.start == pytest.approx((2 + 2) / 2)
+    assert err.end == pytest.approx((4 + 1) / 2)
+    assert boundary_error([Span(300, 330)], HIGHLIGHTS) is None
+
+
+# Two sentences of three words each, 0.4 s apart; the transcript's timings wobble a little.
+SENTENCES = [Span(0.0, 3.0), Span(3.4, 6.0)]
+WORDS = [
+    Span(0.0, 0.9),
+    Span(1.0, 2.0),
+    Span(2.1, 3.2),  # runs past the sentence end: still the last word of sentence 1
+    Span(3.3, 4.0),  # starts before the sentence: still its first word
+    Span(4.1, 5.0),
+    Span(5.1, 6.0),
+]
+
+
+def test_sentence_edges_map_script_sentences_onto_transcript_words() -> None:
+    edges = sentence_edges(WORDS, SENTENCES)
+    assert edges.starts == {0, 3}
+    assert edges.ends == {2, 5}
+
+
+def test_edge_words_use_word_midpoints() -> None:
+    assert edge_words(WORDS, Span(-0.25, 3.25)) == (0, 2)
+    assert edge_words(WORDS, Span(0.6, 3.25)) == (1, 2)  # word 0's midpoint is 0.45
+    assert edge_words(WORDS, Span(10, 20)) is None
+
+
+def test_mid_sentence_share() -> None:
+    whole = Span(-0.25, 6.25)  # both sentences
+    first = Span(-0.2, 3.3)  # sentence 1 exactly
+    late_start = Span(1.0, 6.0)  # starts on word 1
+    early_end = Span(3.3, 4.6)  # ends on word 4
+    assert mid_sentence_share([whole, first], WORDS, SENTENCES) == 0.0
+    assert mid_sentence_share([whole, late_start, early_end, first], WORDS, SENTENCES) == 0.5
+    assert mid_sentence_share([Span(20, 30)], WORDS, SENTENCES) == 1.0  # no words inside
+    assert mid_sentence_share([], WORDS, SENTENCES) is None
+
+
+def test_real_time_factor() -> None:
+    assert real_time_factor(30, 120) == pytest.approx(0.25)
+    with pytest.raises(ValueError):
+        real_time_factor(1, 0)
