@@ -486,3 +486,16 @@ def test_fewer_picks_than_asked_are_topped_up(harness: Harness) -> None:
     assert [c.score for c in clips] == [91, 84, 77, 79, 61, 55, 58]
     assert clips[-1].title == LOCAL[2].title and clips[-1].reason == LOCAL[2].reason
     assert_clean_clips(clips)
+
+
+def test_an_unexpected_error_still_falls_back(
+    harness: Harness, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(transcript: Transcript) -> list[Sentence]:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("clipforge.detection.llm.split_sentences", broken)
+    with caplog.at_level(logging.INFO, logger=LOGGER):
+        assert harness.scorer().refine(TRANSCRIPT, LOCAL, OPTIONS) is LOCAL
+    [warning] = warnings(caplog)
+    assert "boom" in warning
