@@ -28,7 +28,18 @@ LEAD_SKIP = CLIPS_TITLE_SKIP | lx._words("yeah yes look listen right anyway hone
 #: A title should not end on these ("the secret of", "we raised the price to").
 _BAD_END = lx.STOPWORDS | LEAD_SKIP
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
+#: Words that end a keyphrase though they are not stop words: prepositions, frequency and
+#: degree adverbs, numbers. "cancelled within" or "two years" make poor tags.
+_PHRASE_BREAK = lx.NUMBER_WORDS | lx._words(
+    """within without across toward towards onto upon among around through along ahead
+    later almost always often usually sometimes ever already yet still quite rather simply
+    slightly far less least per via since until till unless whether every each another
+    else perhaps probably definitely certainly able around away ago"""
+)
 _CLAUSE = re.compile(r"[,;:—–]")
+_CLAUSE_STARTERS = lx._words(
+    "and but because which that who when while so or if where after before until since then"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +96,14 @@ def _chunks(text: str) -> list[list[str]]:
         for raw in piece.split():
             token = tokens(raw)
             word = token[0] if len(token) == 1 else ""
-            if word and _WORD.fullmatch(word) and lx.is_content(word) and "'" not in word:
+            if (
+                word
+                and _WORD.fullmatch(word)
+                and lx.is_content(word)
+                and "'" not in word
+                and word not in _PHRASE_BREAK
+                and not word.endswith("ly")
+            ):
                 current.append(word)
             else:
                 if current:
@@ -108,8 +126,16 @@ def hashtags(phrases: Sequence[Keyphrase]) -> tuple[str, ...]:
             break
         if len(phrase.words) > 2 or used & set(phrase.stems):
             continue
+        if any(lx.is_verb_like(w) for w in phrase.words) or (
+            len(phrase.words) > 1 and phrase.words[-1].endswith(("ed", "ing"))
+        ):
+            continue  # "prices dropped" is a clause, not a topic
         tag = "#" + "".join(_camel(w) for w in phrase.words)
-        if len(tag) > 2 and tag not in tags:
+        low = tag.lower()
+        # Stems are light: "experience"/"experienced" must still count as one tag.
+        if len(tag) > 2 and not any(
+            t.lower().startswith(low) or low.startswith(t.lower()) for t in tags
+        ):
             tags.append(tag)
             used.update(phrase.stems)
     return tuple(tags)
@@ -134,7 +160,9 @@ def title(run: Sequence[SentenceInfo], phrases: Sequence[Keyphrase]) -> str:
             points -= 1.5  # "It told us ..." means nothing out of context
         if len(info.tokens) < 4:
             points -= 2.0
-        return points - 0.02 * max(0, len(info.text) - TITLE_MAX_CHARS), -k
+        if not fits_cleanly(info.text, TITLE_MAX_CHARS):
+            points -= 2.5  # would have to be cut mid-clause
+        return points, -k
 
     k = max(range(len(run)), key=appeal)
     made = shorten(run[k].text, TITLE_MAX_CHARS)
@@ -143,15 +171,35 @@ def title(run: Sequence[SentenceInfo], phrases: Sequence[Keyphrase]) -> str:
     return shorten(" ".join(w.capitalize() for w in phrases[0].words), TITLE_MAX_CHARS)
 
 
+def fits_cleanly(sentence: str, limit: int) -> bool:
+    """Whether `shorten` keeps the sentence whole or cuts it at a clause break."""
+    text = " ".join(_strip_lead(sentence.split()))
+    if len(text) <= limit:
+        return True
+    if any(
+        len(text[: m.start()].rstrip()) <= limit and len(text[: m.start()].split()) >= 4
+        for m in _CLAUSE.finditer(text)
+    ):
+        return True
+    words = text.split()
+    return any(
+        _key(words[k]) in _CLAUSE_STARTERS and len(" ".join(words[:k])) <= limit
+        for k in range(4, len(words))
+    )
+
+
+def _strip_lead(words: list[str]) -> list[str]:
+    while len(words) > 3 and _key(words[0]) in LEAD_SKIP:
+        words = words[1:]
+    return words
+
+
 def shorten(sentence: str, limit: int) -> str:
     """A sentence without linking openers, cut at a clause break to fit `limit` characters.
 
     Keeps a question mark or exclamation, drops a full stop; a cut never ends on a stop word.
     """
-    words = sentence.split()
-    while len(words) > 3 and _key(words[0]) in LEAD_SKIP:
-        words.pop(0)
-    text = _capitalise(" ".join(words))
+    text = _capitalise(" ".join(_strip_lead(sentence.split())))
     if len(text) <= limit:
         return text.rstrip(".…,;:—– ") if not text.endswith("...") else text.rstrip(". ")
     # Longest prefix ending at a clause break that fits and keeps at least four words.
@@ -161,9 +209,18 @@ def shorten(sentence: str, limit: int) -> str:
         if len(head) <= limit and len(head.split()) >= 4:
             best = head
     if not best:
+        # Or just before a conjunction or relative word, where a clause starts unpunctuated.
+        words = text.split()
+        for k in range(4, len(words)):
+            head = " ".join(words[:k])
+            if len(head) > limit:
+                break
+            if _key(words[k]) in _CLAUSE_STARTERS:
+                best = head
+    if not best:
         cut = text[: limit + 1].rsplit(" ", 1)[0]
         parts = cut.split()
-        while len(parts) > 3 and _key(parts[-1]) in _BAD_END:
+        while len(parts) > 3 and (_key(parts[-1]) in _BAD_END or lx.is_verb_like(_key(parts[-1]))):
             parts.pop()
         best = " ".join(parts)
     return best.rstrip(".…,;:—–- ")[:limit]
@@ -195,10 +252,7 @@ def _fit(sentence: str) -> str:
 
 
 def _clean_sentence(text: str) -> str:
-    words = text.split()
-    while len(words) > 3 and _key(words[0]) in LEAD_SKIP:
-        words.pop(0)
-    return _capitalise(" ".join(words))
+    return _capitalise(" ".join(_strip_lead(text.split())))
 
 
 def _key(word: str) -> str:

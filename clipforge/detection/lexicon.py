@@ -243,6 +243,43 @@ BACKCHANNEL_WORDS: frozenset[str] = _words(
     wow oh ah no nope sorry go ahead true really interesting cool nice haha"""
 )
 
+#: Common verbs (base forms). A keyphrase should name a topic, and "prices dropped" or
+#: "tasks keep" are clauses; see `is_verb_like`.
+COMMON_VERBS: frozenset[str] = _words(
+    """be have do say get make go know take see come think look want give use find tell ask
+    work seem feel try leave call keep let begin show hear play run move live believe hold
+    bring happen write provide sit stand lose pay meet include continue set learn change
+    lead understand watch follow stop create speak read allow add spend grow open walk win
+    offer remember love consider appear buy wait serve die send expect build stay fall cut
+    reach kill remain suggest raise pass sell require report decide pull treat remove
+    explain hope develop carry break receive agree support hit produce eat cover catch draw
+    choose cause point listen realise realize wonder tend sound turn start help talk put
+    mean become drop fix protect prove save ship test track count spread matter reduce
+    improve notice fail miss end study tastes taste circle circling"""
+)
+
+
+def is_verb_like(word: str) -> bool:
+    """Whether `word` is an inflection of a common verb ("makes", "dropped", "keeping")."""
+    w = word.lower()
+    if w in COMMON_VERBS:
+        return True
+    for suffix, repl in (
+        ("s", ""),
+        ("es", ""),
+        ("ed", ""),
+        ("ed", "e"),
+        ("d", ""),
+        ("ing", ""),
+        ("ing", "e"),
+        ("ies", "y"),
+        ("ied", "y"),
+    ):
+        if w.endswith(suffix) and w[: len(w) - len(suffix)] + repl in COMMON_VERBS:
+            return True
+    return w[:-3] in COMMON_VERBS if w.endswith(("ped", "ted", "ned")) and len(w) > 5 else False
+
+
 _SUFFIXES = (
     "ational",
     "fulness",
