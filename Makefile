@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 PYTEST_ARGS ?=
 
-.PHONY: install demo test up lint typecheck unit bench sample clean
+.PHONY: install demo test up lint typecheck unit bench sample eval clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,8 +33,8 @@ up: install
 	$(BIN)/clipforge up
 
 lint: install
-	$(BIN)/ruff check clipforge tests bench
-	$(BIN)/ruff format --check clipforge tests bench
+	$(BIN)/ruff check clipforge tests bench eval
+	$(BIN)/ruff format --check clipforge tests bench eval
 
 typecheck: install
 	$(BIN)/mypy clipforge
@@ -46,6 +46,10 @@ bench: install
 	$(BIN)/python -m bench.bench_queue
 	$(BIN)/python -m bench.bench_pipeline
 	$(BIN)/python -m bench.bench_export
+
+## make eval: score clip detection on the scripted episodes (docs/evaluation.md)
+eval: install
+	$(BIN)/python -m eval.run $(EVAL_ARGS)
 
 ## make sample: regenerate samples/sample.mp4 (needs espeak-ng)
 sample: install

@@ -1,0 +1,93 @@
+"""The evaluation harness end to end on committed transcripts, with the baseline detector."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from eval.episodes import Span
+from eval.run import (
+    Case,
+    Detector,
+    baseline_detector,
+    evaluate_detection,
+    evaluate_long,
+    join_cases,
+    load_cases,
+    summarise,
+)
+
+SLUGS = ["01_pricing_mistake", "02_night_sky"]
+
+
+@pytest.fixture(scope="module")
+def cases() -> list[Case]:
+    found = load_cases(slugs=SLUGS)
+    assert [c.labels.slug for c in found] == SLUGS
+    return found
+
+
+def test_baseline_detector_is_scored_on_committed_transcripts(cases: list[Case]) -> None:
+    scores = evaluate_detection(baseline_detector(), cases, count=8)
+    assert [s.episode for s in scores] == SLUGS
+    for s in scores:
+        assert 1 <= s.clips <= 8
+        assert 0.0 <= s.precision_at_5 <= 1.0
+        assert s.matched == round(s.recall * s.highlights)
+        assert s.mid_sentence is not None and 0.0 <= s.mid_sentence <= 1.0
+    summary = summarise(scores)
+    assert set(summary) >= {"precision_at_5", "recall", "start_error", "mid_sentence"}
+
+
+def test_a_detector_that_returns_the_labels_scores_perfectly(cases: list[Case]) -> None:
+    by_duration = {c.transcript.duration: c for c in cases}
+
+    def oracle(transcript, count):
+        return by_duration[transcript.duration].labels.highlights[:count]
+
+    scores = evaluate_detection(Detector("oracle", oracle), cases, count=8)
+    summary = summarise(scores)
+    assert summary["precision_at_5"] == 1.0
+    assert summary["recall"] == 1.0
+    assert summary["start_error"] == 0.0
+    assert summary["end_error"] == 0.0
+
+
+def test_a_detector_that_proposes_filler_scores_zero(cases: list[Case]) -> None:
+    by_duration = {c.transcript.duration: c for c in cases}
+
+    def filler(transcript, count):
+        labels = by_duration[transcript.duration].labels
+        return [Span(p.start, p.end) for p in labels.parts if p.kind == "filler"][:count]
+
+    summary = summarise(evaluate_detection(Detector("filler", filler), cases, count=8))
+    assert summary["precision_at_5"] == 0.0
+    assert summary["recall"] == 0.0
+    assert summary["start_error"] is None
+
+
+def test_joined_cases_shift_words_and_labels_together(cases: list[Case]) -> None:
+    joined = join_cases(cases, minutes=10)
+    first, second = cases
+    offset = first.transcript.duration
+    assert joined.transcript.duration >= 600
+    assert len(joined.labels.highlights) >= 10
+    # The second episode's first highlight moved by exactly the first episode's length.
+    shifted = joined.labels.highlights[len(first.labels.highlights)]
+    assert shifted.start == pytest.approx(second.labels.highlights[0].start + offset)
+    words = joined.transcript.words
+    assert all(a.start <= b.start for a, b in itertools.pairwise(words))
+    long = evaluate_long(baseline_detector(), joined, count=10)
+    assert long.count == 10
+    assert 0.0 <= long.precision <= 1.0
+
+
+def test_a_missing_new_detector_leaves_the_baseline(monkeypatch, capsys) -> None:
+    import sys
+
+    from eval import run
+
+    monkeypatch.setitem(sys.modules, "clipforge.detection", None)  # import now fails
+    assert [d.name for d in run.available_detectors()] == ["heuristic"]
+    assert "new detector not available" in capsys.readouterr().out
