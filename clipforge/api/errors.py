@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -98,7 +98,9 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(exc.status_code, code, str(exc.detail))
 
     @app.exception_handler(OperationalError)
-    async def _db_down(_: Request, exc: OperationalError) -> JSONResponse:
+    @app.exception_handler(InterfaceError)
+    async def _db_down(_: Request, exc: OperationalError | InterfaceError) -> JSONResponse:
+        # InterfaceError: the driver's link to the server broke mid-request (dropped socket).
         log.error("database unavailable: %s", exc.orig)
         return error_response(503, "database_unavailable", "The database is unavailable; retry.")
 

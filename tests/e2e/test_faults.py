@@ -18,24 +18,28 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
+from moto.server import ThreadedMotoServer
 from prometheus_client import REGISTRY
 
-from clipforge import accounts
+from clipforge import accounts, services
 from clipforge.api.app import create_app
 from clipforge.bootstrap import Resources
 from clipforge.config import Settings
 from clipforge.domain.status import Stage, stage_job_id
 from clipforge.faults import FaultInjector
+from clipforge.health import WorkerProbe
 from clipforge.media.ffmpeg import run_ffmpeg
 from clipforge.pipeline.base import ProgressFn
 from clipforge.pipeline.detect import DetectStage
 from clipforge.queues.definitions import QueueName
 from clipforge.queues.worker import serve_workers
-from tests.conftest import build_test_resources, make_settings
+from tests.conftest import SPEECH_WAV, build_test_resources, make_settings
 from tests.support.redis_server import RedisServer, redis_binary
+from tests.support.tcp_proxy import TcpProxy
 from tests.support.transcribed import (
     add_transcribed_videos,
     clip_ranks,
@@ -374,3 +378,198 @@ async def test_redis_killed_and_restarted_mid_run_every_job_finishes(
     finally:
         stop_process(worker)
         await res.aclose()
+
+
+# --- PostgreSQL unreachable for a while ----------------------------------------------------
+
+DB_OUTAGE_SECONDS = 20.0
+
+
+async def hold_outage(
+    seconds: float, still_fine: Callable[[], Awaitable[None]], started: float
+) -> None:
+    """Keep the dependency away for `seconds` since `started`, checking state meanwhile.
+
+    The outage length is the point of the test, so this is the one fixed wait."""
+    while time.monotonic() - started < seconds:
+        await still_fine()
+        await asyncio.sleep(0.5)
+
+
+async def test_postgres_unreachable_for_20s_answers_503_and_every_job_finishes_after(
+    tmp_path, database_url, redis_url_setting
+):
+    if database_url is None:
+        pytest.skip("needs a PostgreSQL server (TEST_DATABASE_URL); SQLite has none to lose")
+    target = urlsplit(database_url)
+    proxy = TcpProxy(target.hostname or "127.0.0.1", target.port or 5432).start()
+    userinfo, _, _ = target.netloc.rpartition("@")
+    netloc = f"{userinfo}@{proxy.address}" if userinfo else proxy.address
+    through_proxy = urlunsplit(target._replace(netloc=netloc))
+    settings = make_settings(tmp_path / "data", through_proxy, redis_url_setting)
+    res = build_test_resources(settings)
+    try:
+        owner = accounts.local_user(res.sessions).id
+        ids = add_transcribed_videos(res.sessions, owner, 20)
+        retries_before = counter(
+            "clipforge_job_retries_total", queue=DETECTION, reason="OperationalError"
+        )
+        async with api(res) as client:
+            assert (await client.get("/v1/videos")).status_code == 200  # pool warmed up
+
+            proxy.cut()
+            cut_at = time.monotonic()
+            await enqueue_detection(res.queues, owner, ids)  # Redis is fine: jobs queue up
+
+            ready = await client.get("/health/ready")
+            assert ready.status_code == 503
+            assert ready.json()["failing"] == ["database"]
+            for response in (
+                await client.get("/v1/videos"),
+                await client.get(f"/v1/videos/{ids[0]}"),
+                await client.post("/v1/videos", files={"file": ("a.mp4", b"not a video")}),
+            ):
+                assert response.status_code == 503, response.text
+                error = response.json()["error"]
+                assert error["code"] == "database_unavailable"
+                assert "database" in error["message"].lower()
+
+            stage = DetectStage(settings, res.sessions)
+            async with running_workers(res, {QueueName.DETECTION: stage}, probe=WorkerProbe(res)):
+
+                async def workers_tried() -> bool:
+                    now = counter(
+                        "clipforge_job_retries_total", queue=DETECTION, reason="OperationalError"
+                    )
+                    return now > retries_before
+
+                await poll(workers_tried, DB_OUTAGE_SECONDS, "workers to meet the outage")
+
+                async def nothing_failed() -> None:
+                    counts = await res.queues.counts(QueueName.DETECTION)
+                    assert counts.failed == 0 and counts.completed == 0, counts
+
+                await hold_outage(DB_OUTAGE_SECONDS, nothing_failed, cut_at)
+                proxy.restore()
+
+                await poll(all_ready(res, ids), 60, "every video after the database returned")
+                counts = await poll(lambda: _settled_counts(res, len(ids)), 30, "job records")
+                assert counts.failed == 0
+            for video_id in ids:
+                job = await res.queues.job(
+                    QueueName.DETECTION, stage_job_id(video_id, Stage.DETECT)
+                )
+                assert job is not None and job.attempts_made == 1, "outage waits spend no attempt"
+            assert (await client.get("/health/ready")).status_code == 200
+            assert (await client.get("/v1/videos")).status_code == 200
+        assert_clips_once(res, ids)
+    finally:
+        proxy.close()
+        await res.aclose()
+
+
+# --- storage unreachable for a while -------------------------------------------------------
+
+STORAGE_OUTAGE_SECONDS = 8.0
+
+
+@pytest.fixture
+def moto_s3() -> Iterator[str]:
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"{host}:{port}"
+    finally:
+        server.stop()
+
+
+async def test_storage_unreachable_answers_503_and_every_import_finishes_after(
+    tmp_path, database_url, redis_url_setting, moto_s3
+):
+    host, port = moto_s3.rsplit(":", 1)
+    proxy = TcpProxy(host, int(port)).start()
+    settings = make_settings(
+        tmp_path / "data",
+        database_url,
+        redis_url_setting,
+        storage_backend="s3",
+        s3_endpoint_url=f"http://{proxy.address}",
+        s3_access_key_id="test",
+        s3_secret_access_key="test",
+        s3_bucket="faults",
+    )
+    res = build_test_resources(settings)
+    await res.start()  # creates the bucket
+    try:
+        owner = accounts.local_user(res.sessions).id
+        retries_before = counter(
+            "clipforge_job_retries_total", queue=QueueName.IMPORT.value, reason="StorageError"
+        )
+        async with api(res) as client:
+            assert (await client.get("/health/ready")).status_code == 200
+
+            proxy.cut()
+            cut_at = time.monotonic()
+            ids = [(await services.submit_path(res, owner, SPEECH_WAV)).video_id for _ in range(3)]
+
+            ready = await client.get("/health/ready")
+            assert ready.status_code == 503
+            assert ready.json()["failing"] == ["storage"]
+            upload = await client.post("/v1/videos", files={"file": ("a.wav", b"RIFF....")})
+            assert upload.status_code == 503, upload.text
+            assert upload.json()["error"]["code"] == "storage_unavailable"
+            assert "storage" in upload.json()["error"]["message"].lower()
+            assert (await client.get("/v1/videos")).status_code == 200, "the rest still works"
+
+            stage = res.stages([QueueName.IMPORT])
+            async with running_workers(res, dict(stage), probe=WorkerProbe(res)):
+
+                async def workers_tried() -> bool:
+                    now = counter(
+                        "clipforge_job_retries_total",
+                        queue=QueueName.IMPORT.value,
+                        reason="StorageError",
+                    )
+                    return now > retries_before
+
+                await poll(workers_tried, 30, "workers to meet the outage")
+
+                async def nothing_failed() -> None:
+                    counts = await res.queues.counts(QueueName.IMPORT)
+                    assert counts.failed == 0 and counts.completed == 0, counts
+
+                await hold_outage(STORAGE_OUTAGE_SECONDS, nothing_failed, cut_at)
+                proxy.restore()
+
+                async def imported() -> bool:
+                    jobs = [
+                        await res.queues.job(QueueName.IMPORT, stage_job_id(v, Stage.IMPORT))
+                        for v in ids
+                    ]
+                    assert all(j is not None and j.state != "failed" for j in jobs), jobs
+                    return all(j is not None and j.state == "completed" for j in jobs)
+
+                await poll(imported, 60, "every import after storage returned")
+            assert (await client.get("/health/ready")).status_code == 200
+            for video_id in ids:
+                job = await res.queues.job(QueueName.IMPORT, stage_job_id(video_id, Stage.IMPORT))
+                assert job is not None and job.attempts_made == 1, "outage waits spend no attempt"
+                video = (await client.get(f"/v1/videos/{video_id}")).json()
+                assert video["status"] != "failed" and video["duration"] > 10, video
+        keys = sorted(await _stored_keys(res, "videos/"))
+        assert keys == sorted(
+            f"videos/{v}/{name}" for v in ids for name in ("audio.wav", "original")
+        ), "each object once, nothing half-written"
+    finally:
+        proxy.close()
+        await res.aclose()
+
+
+async def _stored_keys(res: Resources, prefix: str) -> list[str]:
+    def listing() -> list[str]:
+        client: Any = res.storage._client  # type: ignore[attr-defined]
+        page = client.list_objects_v2(Bucket=res.settings.s3_bucket, Prefix=prefix)
+        return [obj["Key"] for obj in page.get("Contents", [])]
+
+    return await asyncio.to_thread(listing)
