@@ -24,20 +24,20 @@ DESCRIPTION_MAX_CHARS = 220
 MIN_HASHTAGS = 3
 MAX_HASHTAGS = 5
 #: Words dropped from the start of a title or description: they only link to what came before.
-LEAD_SKIP = CLIPS_TITLE_SKIP | lx._words("yeah yes look listen right anyway honestly")
+LEAD_SKIP = CLIPS_TITLE_SKIP | lx.wordset("yeah yes look listen right anyway honestly")
 #: A title should not end on these ("the secret of", "we raised the price to").
 _BAD_END = lx.STOPWORDS | LEAD_SKIP
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
 #: Words that end a keyphrase though they are not stop words: prepositions, frequency and
 #: degree adverbs, numbers. "cancelled within" or "two years" make poor tags.
-_PHRASE_BREAK = lx.NUMBER_WORDS | lx._words(
+_PHRASE_BREAK = lx.NUMBER_WORDS | lx.wordset(
     """within without across toward towards onto upon among around through along ahead
     later almost always often usually sometimes ever already yet still quite rather simply
     slightly far less least per via since until till unless whether every each another
     else perhaps probably definitely certainly able around away ago"""
 )
 _CLAUSE = re.compile(r"[,;:—–]")
-_CLAUSE_STARTERS = lx._words(
+_CLAUSE_STARTERS = lx.wordset(
     "and but because which that who when while so or if where after before until since then"
 )
 

@@ -157,7 +157,6 @@ def _score(ctx: _Context, i: int, j: int) -> _Scored:
 def _scored(
     ctx: _Context, i: int, j: int, stats: ft.WindowStats, internal: float, hits: set[str]
 ) -> _Scored:
-    n = len(ctx.infos)
     f = Features(
         hook=ctx.hooks[i],
         self_contained=ctx.contained[i],
@@ -171,7 +170,6 @@ def _scored(
         dead_air=ft.dead_air(stats),
         keywords=ft.keyword_match(hits, ctx.keywords) if ctx.keywords else None,
     )
-    del n
     return _Scored(
         score=rank_value(f),
         i=i,

@@ -14,13 +14,13 @@ from typing import Any
 #: Levels at or below this are pauses or noise floor, not speech: they are left out of the
 #: window's statistics so that pauses do not count as quiet speech.
 SPEECH_DBFS = -50.0
-#: Decibels above the show's median that count as fully energetic (+0.5 from neutral).
+#: Decibels above the show's average speech level that count as fully energetic.
 LOUDER_DB = 6.0
 NEUTRAL = 0.5
 
 
 class LoudnessProfile:
-    """Mean and spread of loudness over any time range, relative to the whole show."""
+    """Mean and spread of the speech level over any time range, and the show's average."""
 
     def __init__(self, hop_seconds: float, dbfs: list[float]) -> None:
         self.hop = hop_seconds
@@ -32,8 +32,8 @@ class LoudnessProfile:
             self._count.append(self._count[-1] + (v is not None))
             self._sum.append(self._sum[-1] + (v or 0.0))
             self._sq.append(self._sq[-1] + (v or 0.0) ** 2)
-        levels = sorted(v for v in speech if v is not None)
-        self.median = levels[len(levels) // 2] if levels else SPEECH_DBFS
+        levels = [v for v in speech if v is not None]
+        self.average = sum(levels) / len(levels) if levels else SPEECH_DBFS
 
     @classmethod
     def from_extra(cls, extra: Mapping[str, Any]) -> LoudnessProfile | None:
@@ -64,16 +64,16 @@ class LoudnessProfile:
 
 
 def speech_energy(profile: LoudnessProfile | None, start: float, end: float) -> float:
-    """0-1: louder and more dynamic than the show's usual level is higher; 0.5 if unknown.
+    """0-1: louder than the show's average speech is higher, quieter lower; 0.5 if unknown.
 
-    Emphasis, laughter and excitement raise both the level and its variation; a monotone
-    or quiet aside lowers them.
+    Emphasis, laughter and excitement raise the level; a quiet aside lowers it. The level is
+    relative to the same show, so recording gain does not matter.
     """
     if profile is None:
         return NEUTRAL
     found = profile.stats(start, end)
     if found is None:
         return NEUTRAL
-    mean, spread = found
-    value = NEUTRAL + 0.5 * (mean - profile.median) / LOUDER_DB + 0.02 * (spread - 6.0)
+    mean, _spread = found
+    value = NEUTRAL + 0.5 * (mean - profile.average) / LOUDER_DB
     return min(1.0, max(0.0, value))

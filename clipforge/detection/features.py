@@ -17,12 +17,12 @@ from clipforge.domain.text import tokens
 
 #: Silence inside a clip that viewers notice as dead air.
 DEAD_AIR_SECONDS = 1.5
-_CONJUNCTIONS = lx._words("and but so or because then also plus anyway besides though")
-_PRONOUNS = lx._words(
+_CONJUNCTIONS = lx.wordset("and but so or because then also plus anyway besides though")
+_PRONOUNS = lx.wordset(
     """that this these those it it's that's he she they them him her his their its there
     which who whom whose"""
 )
-_REPLIES = lx._words("yeah yes no exactly right sure absolutely totally true")
+_REPLIES = lx.wordset("yeah yes no exactly right sure absolutely totally true")
 
 
 def hook_strength(first: SentenceInfo) -> float:
@@ -51,7 +51,7 @@ def hook_strength(first: SentenceInfo) -> float:
     elif n > 35:
         score -= 0.15
     score *= 1.0 - 0.8 * first.filler
-    return _clamp(score)
+    return clamp(score)
 
 
 def self_containedness(first: SentenceInfo, previous: SentenceInfo | None) -> float:
@@ -73,7 +73,7 @@ def self_containedness(first: SentenceInfo, previous: SentenceInfo | None) -> fl
         score -= 0.4
     if previous is not None and not previous.complete:
         score -= 0.5  # the clip starts inside a sentence cut by a pause
-    return _clamp(score)
+    return clamp(score)
 
 
 def payoff(last: SentenceInfo, following: SentenceInfo | None) -> float:
@@ -97,7 +97,7 @@ def payoff(last: SentenceInfo, following: SentenceInfo | None) -> float:
     if following is not None and following.first_token in _CONJUNCTIONS | {"which", "because"}:
         score -= 0.3
     score -= 0.4 * last.filler
-    return _clamp(score)
+    return clamp(score)
 
 
 @dataclass(slots=True)
@@ -163,7 +163,7 @@ def information_density(stats: WindowStats, corpus: Corpus) -> float:
     """
     if stats.speech <= 0:
         return 0.0
-    return _clamp(stats.idf_mass / stats.speech / (1.5 * corpus.density))
+    return clamp(stats.idf_mass / stats.speech / (1.5 * corpus.density))
 
 
 def engagement(stats: WindowStats) -> float:
@@ -177,7 +177,7 @@ def engagement(stats: WindowStats) -> float:
         + 0.4 * stats.intensity
         + 0.5 * stats.exclamations
     )
-    return _clamp(points / max(stats.duration / 30.0, 0.5) / 5.0)
+    return clamp(points / max(stats.duration / 30.0, 0.5) / 5.0)
 
 
 def pace(stats: WindowStats, corpus: Corpus) -> float:
@@ -188,7 +188,7 @@ def pace(stats: WindowStats, corpus: Corpus) -> float:
     if stats.speech <= 0:
         return 0.5
     ratio = stats.words / stats.speech / corpus.pace
-    return _clamp(0.5 + 1.5 * (ratio - 1.0))
+    return clamp(0.5 + 1.5 * (ratio - 1.0))
 
 
 def filler_share(stats: WindowStats) -> float:
@@ -196,12 +196,12 @@ def filler_share(stats: WindowStats) -> float:
     call to subscribe, rambling or cross-talk."""
     if stats.speech <= 0:
         return 0.0
-    return _clamp(stats.filler_time / stats.speech)
+    return clamp(stats.filler_time / stats.speech)
 
 
 def dead_air(stats: WindowStats) -> float:
     """1 with no long silence inside the clip, down by a third for each one."""
-    return _clamp(1.0 - stats.dead_air / 3.0)
+    return clamp(1.0 - stats.dead_air / 3.0)
 
 
 def keyword_match(present: set[str], keywords: Sequence[tuple[str, ...]]) -> float:
@@ -237,5 +237,5 @@ def keyword_stems(keywords: Sequence[str]) -> list[tuple[str, ...]]:
     return out
 
 
-def _clamp(value: float, lo: float = 0.0, hi: float = 1.0) -> float:
+def clamp(value: float, lo: float = 0.0, hi: float = 1.0) -> float:
     return lo if value < lo else hi if value > hi else value

@@ -18,11 +18,11 @@ from clipforge.domain.clips import _STOPWORDS as CLIPS_STOPWORDS
 from clipforge.domain.text import tokens
 
 
-def _words(text: str) -> frozenset[str]:
+def wordset(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-STOPWORDS: frozenset[str] = CLIPS_STOPWORDS | _words(
+STOPWORDS: frozenset[str] = CLIPS_STOPWORDS | wordset(
     """isn't wasn't aren't weren't doesn't didn't haven't hasn't hadn't couldn't wouldn't
     shouldn't we'll they'll he's she's there's here's what's let's i'd you'd we'd they'd
     said say says like lot lots kind sort mean know think right yes sure maybe something
@@ -30,14 +30,14 @@ STOPWORDS: frozenset[str] = CLIPS_STOPWORDS | _words(
     actually pretty quite bit make made take took come came put see look want need go
     went goes done um uh mm hmm ok"""
 )
-FILLER_WORDS: frozenset[str] = CLIPS_FILLERS | _words("uhm um-hum mm-hmm hm")
-CONTRAST_WORDS: frozenset[str] = CLIPS_CONTRAST | _words(
+FILLER_WORDS: frozenset[str] = CLIPS_FILLERS | wordset("uhm um-hum mm-hmm hm")
+CONTRAST_WORDS: frozenset[str] = CLIPS_CONTRAST | wordset(
     "turns surprising surprisingly opposite counterintuitive despite whereas"
 )
 NUMBER_WORDS: frozenset[str] = CLIPS_NUMBER_WORDS
 
 #: A first word that leans on something said before the clip (anaphora, discourse links).
-DANGLING_OPENERS: frozenset[str] = _words(
+DANGLING_OPENERS: frozenset[str] = wordset(
     """and but so or because then also that this these those it it's that's this's he she
     they them him her his their its there which who whom whose anyway plus besides
     otherwise therefore thus hence likewise meanwhile same exactly right yeah yes no
@@ -66,7 +66,7 @@ BACK_REFERENCES: tuple[str, ...] = (
     "this one",
 )
 #: Openings that promise the listener something (question words, direct address, set-ups).
-HOOK_OPENERS: frozenset[str] = _words(
+HOOK_OPENERS: frozenset[str] = wordset(
     "why how what imagine here's stop never nobody everyone everybody most if picture"
 )
 HOOK_PHRASES: tuple[str, ...] = (
@@ -98,7 +98,7 @@ HOOK_PHRASES: tuple[str, ...] = (
     "i learned",
 )
 #: Words of strong claims and stakes: superlatives, absolutes, emotion.
-INTENSITY_WORDS: frozenset[str] = _words(
+INTENSITY_WORDS: frozenset[str] = wordset(
     """biggest best worst most least always never every nobody everyone everything nothing
     huge massive crazy insane incredible amazing terrible shocking surprising secret truth
     mistake mistakes wrong myth lie fail failed failure success dangerous critical
@@ -137,12 +137,39 @@ PAYOFF_PHRASES: tuple[str, ...] = (
     "the trick",
     "the secret",
 )
-#: Patterns of the parts of a show nobody clips, by kind: greetings and sign-offs,
-#: housekeeping and talk about the show itself, sponsor reads, calls to subscribe. Matched
-#: against `normalise(text)` (lower-case tokens between single spaces).
+#: Patterns of the parts of a show nobody clips, by kind: sponsor reads, calls to subscribe,
+#: greetings and sign-offs, housekeeping and talk about the show itself. Matched against
+#: `normalise(text)` (lower-case tokens between single spaces); on a tie the more specific
+#: kind, listed first, names the sentence.
 FILLER_PATTERNS: dict[str, re.Pattern[str]] = {
     kind: re.compile("|".join(f"(?: {p} )" for p in patterns))
     for kind, patterns in {
+        "sponsor": (
+            r"sponsor(?:s|ed)?",
+            r"this week's sponsor",
+            r"(?:supported|brought to you|sponsored) by",
+            r"(?:promo|discount|coupon) code",
+            r"(?:use|with) (?:the )?code",
+            r"\S*% off",
+            r"percent off",
+            r"free trial",
+            r"at checkout",
+            r"half price",
+        ),
+        "subscribe": (
+            r"subscrib\S*",
+            r"(?:hit|ring|tap) the bell",
+            r"notification",
+            r"(?:leave|write) (?:a|us a) (?:review|rating|comment)",
+            r"rate (?:and|us)",
+            r"five stars?",
+            r"patreon",
+            r"support (?:the|this) show",
+            r"keeps? the lights on",
+            r"share (?:this|the) (?:episode|show|video)",
+            r"follow (?:us|me|the show)",
+            r"like and",
+        ),
         "greeting": (
             r"welcome (?:back|to|everyone|everybody)",
             r"(?:hello|hi|hey) (?:everyone|everybody|there|folks|all|and welcome)",
@@ -188,32 +215,6 @@ FILLER_PATTERNS: dict[str, re.Pattern[str]] = {
             r"where was i",
             r"(?:go ahead|go on|jump in|come back to (?:it|that|me))",
         ),
-        "sponsor": (
-            r"sponsor(?:s|ed)?",
-            r"this week's sponsor",
-            r"(?:supported|brought to you|sponsored) by",
-            r"(?:promo|discount|coupon) code",
-            r"(?:use|with) (?:the )?code",
-            r"\S*% off",
-            r"percent off",
-            r"free trial",
-            r"at checkout",
-            r"half price",
-        ),
-        "subscribe": (
-            r"subscrib\S*",
-            r"(?:hit|ring|tap) the bell",
-            r"notification",
-            r"(?:leave|write) (?:a|us a) (?:review|rating|comment)",
-            r"rate (?:and|us)",
-            r"five stars?",
-            r"patreon",
-            r"support (?:the|this) show",
-            r"keeps? the lights on",
-            r"share (?:this|the) (?:episode|show|video)",
-            r"follow (?:us|me|the show)",
-            r"like and",
-        ),
     }.items()
 }
 #: Hesitation phrases (beyond single filler words) that mark rambling.
@@ -238,14 +239,14 @@ HESITATION_PHRASES: tuple[str, ...] = (
     "where was i going",
 )
 #: Back-channel turns of a conversation ("yeah", "right", "mm-hmm"), a sign of cross-talk.
-BACKCHANNEL_WORDS: frozenset[str] = _words(
+BACKCHANNEL_WORDS: frozenset[str] = wordset(
     """yeah yes yep yup right sure okay ok mhm mm hmm uh-huh exactly totally absolutely
     wow oh ah no nope sorry go ahead true really interesting cool nice haha"""
 )
 
 #: Common verbs (base forms). A keyphrase should name a topic, and "prices dropped" or
 #: "tasks keep" are clauses; see `is_verb_like`.
-COMMON_VERBS: frozenset[str] = _words(
+COMMON_VERBS: frozenset[str] = wordset(
     """be have do say get make go know take see come think look want give use find tell ask
     work seem feel try leave call keep let begin show hear play run move live believe hold
     bring happen write provide sit stand lose pay meet include continue set learn change

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from clipforge.detection import features as ft
-from clipforge.detection.analysis import Corpus, SentenceInfo
+from clipforge.detection.analysis import SentenceInfo
 from clipforge.detection.segmentation import Segmentation
 
 PART_MAX = 25
@@ -51,7 +51,7 @@ def topic_fit(seg: Segmentation, i: int, j: int, internal: float) -> float:
     `internal` is the strongest boundary inside the window (0 for one sentence).
     """
     edges = (seg.edge(i - 1) + seg.edge(j)) / 2
-    return ft._clamp(0.35 + 0.65 * edges - 0.6 * internal)
+    return ft.clamp(0.35 + 0.65 * edges - 0.6 * internal)
 
 
 def part_values(f: Features) -> tuple[float, float, float, float]:
@@ -116,30 +116,3 @@ def _quote(text: str, n: int = 8) -> str:
 def _tail(text: str, n: int = 6) -> str:
     parts = text.split()
     return ("... " if len(parts) > n else "") + " ".join(parts[-n:])
-
-
-def window_features(
-    run_first: SentenceInfo,
-    previous: SentenceInfo | None,
-    run_last: SentenceInfo,
-    following: SentenceInfo | None,
-    stats: ft.WindowStats,
-    corpus: Corpus,
-    fit: float,
-    energy: float,
-    keywords: float | None,
-) -> Features:
-    """All features of one window; the sentence-level ones come from its edges."""
-    return Features(
-        hook=ft.hook_strength(run_first),
-        self_contained=ft.self_containedness(run_first, previous),
-        payoff=ft.payoff(run_last, following),
-        topic_fit=fit,
-        density=ft.information_density(stats, corpus),
-        engagement=ft.engagement(stats),
-        energy=energy,
-        pace=ft.pace(stats, corpus),
-        filler=ft.filler_share(stats),
-        dead_air=ft.dead_air(stats),
-        keywords=keywords,
-    )

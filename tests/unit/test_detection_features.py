@@ -1,0 +1,210 @@
+"""Each named clip feature on its own: what raises it, what lowers it, and its bounds."""
+
+from __future__ import annotations
+
+import pytest
+
+from clipforge.detection import features as ft
+from clipforge.detection.analysis import SentenceInfo, analyse, corpus_stats, filler_weight
+from clipforge.detection.energy import NEUTRAL, LoudnessProfile, speech_energy
+from clipforge.detection.lexicon import normalise, stem
+from clipforge.detection.sentences import split_sentences
+from clipforge.domain.text import tokens
+from tests.unit.test_detection_fixtures import build
+
+
+def info(text: str) -> SentenceInfo:
+    (sentence,) = split_sentences(build([text]))
+    return analyse(sentence)
+
+
+def infos(texts: list[str], **kwargs: object) -> list[SentenceInfo]:
+    return [analyse(s) for s in split_sentences(build(texts, **kwargs))]  # type: ignore[arg-type]
+
+
+# --- hook ---------------------------------------------------------------------------------
+
+
+def test_hook_rewards_questions_promises_numbers_and_bold_claims() -> None:
+    plain = ft.hook_strength(info("We went to the shop on the corner this morning."))
+    question = ft.hook_strength(info("Why do most new restaurants close within a year?"))
+    promise = ft.hook_strength(info("Here's the mistake that cost us 40 thousand dollars."))
+    assert question > plain + 0.3
+    assert promise > plain + 0.3
+    assert 0.0 <= plain <= 1.0 and question <= 1.0 and promise <= 1.0
+
+
+def test_hook_is_low_for_filler_and_tiny_openers() -> None:
+    assert ft.hook_strength(info("Welcome back to the show, everyone.")) < 0.1
+    assert ft.hook_strength(info("Okay.")) == 0.0
+
+
+# --- self-containedness -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "opener",
+    [
+        "And then we moved the whole team to Lisbon.",
+        "So the plan failed within a week.",
+        "But nobody checked the numbers.",
+        "That was the moment we knew.",
+        "He never answered the email.",
+        "It broke again the next morning.",
+        "Yeah, exactly what happened to us.",
+        "As I said, the budget was tiny.",
+    ],
+)
+def test_dangling_openers_are_not_self_contained(opener: str) -> None:
+    assert ft.self_containedness(info(opener), None) <= 0.6
+
+
+def test_a_fresh_statement_is_self_contained() -> None:
+    assert ft.self_containedness(info("Most startups die from indigestion, not starvation."), None)
+    assert ft.self_containedness(info("Our team tested four pricing pages."), None) == 1.0
+
+
+def test_starting_after_a_sentence_cut_by_a_pause_is_not_self_contained() -> None:
+    # The previous "sentence" has no terminal punctuation: the clip would start mid-sentence.
+    prev, first = infos(["we were talking about", "Pricing pages matter a lot."], gaps={0: 2.5})
+    assert not prev.complete
+    assert ft.self_containedness(first, prev) == 0.5
+    assert ft.self_containedness(first, None) == 1.0
+
+
+# --- payoff -------------------------------------------------------------------------------
+
+
+def test_payoff_rewards_a_conclusion_and_punishes_a_dangling_end() -> None:
+    conclusion = info("That's why the price is a signal, not a number.")
+    plain = info("We had coffee in the garden.")
+    question = info("What would you have done?")
+    assert ft.payoff(conclusion, None) > ft.payoff(plain, None) > ft.payoff(question, None)
+
+
+def test_payoff_drops_when_the_next_sentence_carries_the_thought_on() -> None:
+    last, following = infos(["The test failed twice.", "And then the server caught fire."])
+    assert ft.payoff(last, following) < ft.payoff(last, None)
+
+
+# --- window features ----------------------------------------------------------------------
+
+
+def test_information_density_prefers_specific_words_over_small_talk() -> None:
+    run = infos(
+        [
+            "Well, you know, it was, like, really nice and all.",
+            "Well, you know, it was, like, really good and all.",
+            "Penicillin emerged when Fleming noticed mould killing staphylococcus cultures.",
+        ]
+    )
+    corpus = corpus_stats(run)
+    chatter = ft.information_density(ft.WindowStats.of(run[:2], corpus), corpus)
+    dense = ft.information_density(ft.WindowStats.of(run[2:], corpus), corpus)
+    assert dense > chatter
+    assert 0.0 <= chatter <= 1.0 and 0.0 <= dense <= 1.0
+
+
+def test_engagement_counts_questions_numbers_and_contrast() -> None:
+    flat = infos(["We walked to the shop and then we walked home again."] * 3)
+    lively = infos(
+        [
+            "Why do 90 percent of diets fail?",
+            "Most people think it is willpower, but actually it is sleep.",
+            "Three nights of bad sleep doubled cravings!",
+        ]
+    )
+    corpus = corpus_stats(flat + lively)
+    assert ft.engagement(ft.WindowStats.of(flat, corpus)) == 0.0
+    assert ft.engagement(ft.WindowStats.of(lively, corpus)) > 0.5
+
+
+def test_pace_is_half_at_the_median_and_higher_when_brisker() -> None:
+    run = infos(["One two three four five six.", "Seven eight nine ten eleven twelve."])
+    corpus = corpus_stats(run)
+    assert ft.pace(ft.WindowStats.of(run, corpus), corpus) == pytest.approx(0.5, abs=0.05)
+    brisk = ft.WindowStats.of(run, corpus)
+    brisk.words *= 2
+    assert ft.pace(brisk, corpus) == 1.0
+
+
+def test_dead_air_counts_long_silences_inside_the_window() -> None:
+    tight = infos(["First point here.", "Second point here."])
+    gappy = infos(["First point here.", "Second point here."], gaps={0: 4.0})
+    corpus = corpus_stats(tight)
+    assert ft.dead_air(ft.WindowStats.of(tight, corpus)) == 1.0
+    assert ft.dead_air(ft.WindowStats.of(gappy, corpus)) < 1.0
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Hey everyone, welcome back to the show.", "greeting"),
+        ("Thanks so much for having me.", "greeting"),
+        ("Before we start, the links are in the show notes.", "housekeeping"),
+        ("Can you hear me okay?", "housekeeping"),
+        ("This episode is brought to you by Ledgerly, use code SHOW for 20% off.", "sponsor"),
+        ("Please subscribe and leave a review.", "subscribe"),
+        ("Um, so, uh, I mean, you know, it was, uh, kind of a thing.", "rambling"),
+        ("Yeah, right.", "cross-talk"),
+    ],
+)
+def test_filler_kinds_are_recognised(text: str, kind: str) -> None:
+    weight, found = filler_weight(tokens(text), normalise(text))
+    assert found == kind
+    assert weight >= 0.6
+
+
+def test_content_is_not_filler() -> None:
+    text = "We raised the price to two hundred dollars and churn fell by half."
+    assert filler_weight(tokens(text), normalise(text)) == (0.0, "")
+
+
+def test_filler_share_is_time_weighted() -> None:
+    run = infos(["Please subscribe to the channel today.", "Compound interest doubles money."])
+    corpus = corpus_stats(run)
+    share = ft.filler_share(ft.WindowStats.of(run, corpus))
+    assert 0.3 < share < 0.8
+    assert ft.filler_share(ft.WindowStats.of(run[1:], corpus)) == 0.0
+
+
+def test_keyword_match_is_stemmed_and_partial() -> None:
+    keywords = ft.keyword_stems(["pricing strategy", "Sleep"])
+    assert keywords == [(stem("pricing"), stem("strategy")), (stem("sleep"),)]
+    priced = info("We changed our prices twice that year.")
+    slept = info("She sleeps nine hours before every match.")
+    neither = info("The garden was lovely in May.")
+    assert ft.keyword_match(ft.keyword_hits(priced, keywords), keywords) == 0.5
+    assert ft.keyword_match(ft.keyword_hits(slept, keywords), keywords) == 1.0
+    assert ft.keyword_match(ft.keyword_hits(neither, keywords), keywords) == 0.0
+    assert ft.keyword_hits(priced, []) == set()
+
+
+# --- energy -------------------------------------------------------------------------------
+
+
+def test_energy_is_neutral_without_a_loudness_track() -> None:
+    assert LoudnessProfile.from_extra({}) is None
+    assert LoudnessProfile.from_extra({"loudness": {"hop_seconds": 0, "dbfs": [1.0]}}) is None
+    assert LoudnessProfile.from_extra({"loudness": {"hop_seconds": 0.1, "dbfs": "x"}}) is None
+    assert speech_energy(None, 0.0, 10.0) == NEUTRAL
+
+
+def test_energy_is_higher_where_speech_is_louder() -> None:
+    # 10 s quiet speech (-30 dBFS), 10 s loud speech (-18 dBFS), hops of 0.5 s; a pause
+    # (-90 dBFS) inside the quiet part must not count as quiet speech.
+    dbfs = [-30.0] * 20 + [-18.0] * 20
+    dbfs[5] = -90.0
+    profile = LoudnessProfile.from_extra({"loudness": {"hop_seconds": 0.5, "dbfs": dbfs}})
+    assert profile is not None
+    quiet = speech_energy(profile, 0.0, 10.0)
+    loud = speech_energy(profile, 10.0, 20.0)
+    assert loud > NEUTRAL > quiet
+    assert speech_energy(profile, 100.0, 110.0) == NEUTRAL  # beyond the track
+
+
+def test_stem_conflates_inflections_but_keeps_short_words() -> None:
+    assert stem("investing") == stem("invested") == stem("invests") == "invest"
+    assert stem("stories") == "story"
+    assert stem("glass") == "glass"
+    assert stem("bus") == "bus"
