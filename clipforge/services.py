@@ -6,12 +6,14 @@ A request records intent and enqueues; it never does media work itself.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import shutil
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 from uuid import uuid4
 
@@ -265,6 +267,9 @@ class ExportOptions:
 
     caption_style: str
     quality: str
+    #: Caption overrides and brand snapshots recorded on the export (services_brand).
+    caption: dict[str, Any] | None = None
+    brand: dict[str, Any] | None = None
 
     @classmethod
     def parse(cls, caption_style: str, quality: str) -> ExportOptions:
@@ -272,6 +277,18 @@ class ExportOptions:
             return cls(get_caption_style(caption_style).name, get_quality_preset(quality).name)
         except ValueError as exc:
             raise InvalidRequest(str(exc)) from exc
+
+    def branded(
+        self, res: Resources, owner_id: str, caption: Mapping[str, Any] | None, brand: bool | None
+    ) -> ExportOptions:
+        """These options plus the caller's caption overrides and brand kit, checked."""
+        # Imported here: services_brand builds on this module's errors.
+        from clipforge.services_brand import export_branding
+
+        caption_json, brand_json = export_branding(
+            res, owner_id, self.caption_style, caption, brand
+        )
+        return dataclasses.replace(self, caption=caption_json, brand=brand_json)
 
 
 def _parse_aspect(value: str) -> str:
@@ -294,6 +311,8 @@ def _new_export(
         status=ExportStatus.QUEUED,
         progress=0,
         batch_id=batch_id,
+        caption_options=options.caption,
+        brand=options.brand,
     )
 
 
@@ -327,9 +346,13 @@ async def create_export(
     aspect_ratio: str,
     caption_style: str,
     quality: str = "standard",
+    *,
+    caption: Mapping[str, Any] | None = None,
+    brand: bool | None = None,
 ) -> Export:
     aspect = _parse_aspect(aspect_ratio)
     options = ExportOptions.parse(caption_style, quality)
+    options = await asyncio.to_thread(options.branded, res, owner_id, caption, brand)
 
     def insert() -> Export:
         with res.sessions.begin() as session:
@@ -356,6 +379,9 @@ async def create_batch(
     aspect_ratios: Sequence[str],
     caption_style: str,
     quality: str = "standard",
+    *,
+    caption: Mapping[str, Any] | None = None,
+    brand: bool | None = None,
 ) -> ExportBatch:
     """Export many clips x many aspect ratios; each item is its own job, so one failure
     leaves the others alone. A batch counts once against the running-jobs limit."""
@@ -363,6 +389,7 @@ async def create_batch(
     if not aspects:
         raise InvalidRequest("Choose at least one aspect ratio.")
     options = ExportOptions.parse(caption_style, quality)
+    options = await asyncio.to_thread(options.branded, res, owner_id, caption, brand)
 
     def insert() -> ExportBatch:
         with res.sessions.begin() as session:

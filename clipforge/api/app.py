@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from clipforge.api import routes_exports, routes_health, routes_queues, routes_videos
+from clipforge.api import routes_brand, routes_exports, routes_health, routes_queues, routes_videos
 from clipforge.api.auth import is_loopback_host
 from clipforge.api.body_limit import BodyLimitMiddleware
 from clipforge.api.caching import ETagMiddleware
@@ -60,7 +60,7 @@ def create_app(
     app.add_middleware(
         BodyLimitMiddleware,
         max_bytes=cfg.max_request_body_bytes,
-        exempt={("POST", "/v1/videos")},
+        exempt={("POST", "/v1/videos"), *routes_brand.UPLOAD_ROUTES},
     )
     # Outermost (added last): time every request, including ones inner layers answer, and
     # give each one its request id first so the access line carries it.
@@ -72,6 +72,7 @@ def create_app(
     app.include_router(routes_health.router)
     app.include_router(routes_videos.router)
     app.include_router(routes_exports.router)
+    app.include_router(routes_brand.router)
     app.include_router(routes_queues.router)
     app.include_router(web_router)
     return app

@@ -97,6 +97,8 @@ def export_out(export: Export, request: Request) -> ExportOut:
         vtt_url=link("vtt") if export.vtt_key else None,
         created_at=_aware(export.created_at),
         updated_at=_aware(export.updated_at),
+        caption=export.caption_options,
+        brand=export.brand,
     )
 
 

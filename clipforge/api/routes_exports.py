@@ -61,7 +61,14 @@ async def create_export(
     caller: CurrentPrincipal,
 ) -> ExportOut:
     export = await services.create_export(
-        res, caller.user.id, clip_id, body.aspect_ratio, body.caption_style, body.quality
+        res,
+        caller.user.id,
+        clip_id,
+        body.aspect_ratio,
+        body.caption_style,
+        body.quality,
+        caption=body.caption.model_dump(exclude_none=True) if body.caption else None,
+        brand=body.brand,
     )
     return export_out(export, request)
 
@@ -149,6 +156,8 @@ async def create_batch(
         body.aspect_ratios,
         body.caption_style,
         body.quality,
+        caption=body.caption.model_dump(exclude_none=True) if body.caption else None,
+        brand=body.brand,
     )
     return batch_out(batch, request)
 

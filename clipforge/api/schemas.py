@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from clipforge.api.schemas_brand import CaptionOptionsIn
+
 
 class ErrorBody(BaseModel):
     code: str = Field(description="Stable machine-readable code, e.g. 'not_found'.")
@@ -91,6 +93,12 @@ class ExportRequestIn(BaseModel):
     quality: str = Field(
         default="standard", description="draft (720p, fast), standard (1080p) or high."
     )
+    caption: CaptionOptionsIn | None = Field(
+        default=None, description="Caption overrides over the style and the brand kit."
+    )
+    brand: bool | None = Field(
+        default=None, description="Apply your brand kit; omitted: yes when you have one."
+    )
 
 
 class ExportOut(BaseModel):
@@ -112,6 +120,12 @@ class ExportOut(BaseModel):
     vtt_url: str | None
     created_at: datetime
     updated_at: datetime
+    caption: dict[str, object] | None = Field(
+        default=None, description="The caption overrides this export carries."
+    )
+    brand: dict[str, object] | None = Field(
+        default=None, description="The brand applied (logo, colours, font, cards); null: none."
+    )
 
 
 class BatchRequestIn(BaseModel):
@@ -121,6 +135,8 @@ class BatchRequestIn(BaseModel):
     aspect_ratios: list[str] = Field(default_factory=lambda: ["9:16"], min_length=1, max_length=4)
     caption_style: str = "karaoke"
     quality: str = "standard"
+    caption: CaptionOptionsIn | None = None
+    brand: bool | None = None
 
 
 class BatchOut(BaseModel):

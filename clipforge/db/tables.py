@@ -185,9 +185,62 @@ class Export(Base):
     duration: Mapped[float | None] = mapped_column(Float)
     width: Mapped[int | None] = mapped_column(Integer)
     height: Mapped[int | None] = mapped_column(Integer)
+    #: Caption overrides asked for (clipforge.domain.brand.CAPTION_FIELDS, font resolved).
+    caption_options: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: The brand applied (BrandSnapshot.to_dict), taken when the export was requested.
+    brand: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
 
     clip: Mapped[Clip] = relationship(back_populates="exports")
+
+
+class UserFont(Base):
+    """A TTF/OTF a user uploaded for captions; names read from its own name table."""
+
+    __tablename__ = "user_fonts"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    family: Mapped[str] = mapped_column(String(200))
+    subfamily: Mapped[str] = mapped_column(String(200))
+    full_name: Mapped[str] = mapped_column(String(200))
+    weight: Mapped[int | None] = mapped_column(Integer)
+    #: 'ttf' or 'otf'.
+    format: Mapped[str] = mapped_column(String(8))
+    file_key: Mapped[str] = mapped_column(String(512))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    #: The uploader's file name, for display only.
+    filename: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class BrandKit(Base):
+    """One user's brand: logo, caption colours and font, title cards. One row per user."""
+
+    __tablename__ = "brand_kits"
+
+    owner_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    logo_key: Mapped[str | None] = mapped_column(String(512))
+    logo_content_type: Mapped[str | None] = mapped_column(String(32))
+    logo_width: Mapped[int | None] = mapped_column(Integer)
+    logo_height: Mapped[int | None] = mapped_column(Integer)
+    logo_position: Mapped[str] = mapped_column(String(16), default="top-right")
+    logo_scale: Mapped[float] = mapped_column(Float, default=0.15)
+    logo_opacity: Mapped[float] = mapped_column(Float, default=0.9)
+    primary_colour: Mapped[str | None] = mapped_column(String(7))
+    highlight_colour: Mapped[str | None] = mapped_column(String(7))
+    outline_colour: Mapped[str | None] = mapped_column(String(7))
+    #: A font id as listed by GET /v1/fonts (shipped or one of the owner's uploads).
+    font_id: Mapped[str | None] = mapped_column(String(64))
+    #: TitleCardSpec.to_dict() or None.
+    intro: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    outro: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )

@@ -24,6 +24,7 @@ from clipforge.domain.captions import CaptionStyle, build_ass, get_caption_style
 from clipforge.domain.framing import AspectRatio, centre_crop, parse_aspect_ratio
 from clipforge.domain.subtitles import clip_cues, to_srt, to_vtt
 from clipforge.domain.transcript import Word
+from clipforge.media.branding import BrandRender, branded_graph, write_title_cards
 from clipforge.media.ffmpeg import ProgressCallback, run_ffmpeg
 from clipforge.media.fonts import fonts_dir, fonts_dir_with
 from clipforge.media.probe import MediaInfo, probe_media
@@ -93,6 +94,8 @@ class ExportRequest:
     quality: str = DEFAULT_QUALITY
     #: A custom caption style; when set it is used instead of the preset `caption_style`.
     custom_style: CaptionStyle | None = None
+    #: Logo and title cards (clipforge.media.branding); None: the clip alone.
+    brand: BrandRender | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,13 +187,23 @@ def build_export_args(
         args += ["-f", "lavfi", "-i", "anullsrc=r=48000:cl=stereo"]
         audio_map = f"{next_input}:a:0"
         audio_filter = []
+    filter_args, total = ["-vf", vf, *audio_filter], duration
+    if req.brand is not None and req.brand.active:
+        # Logo and title cards need a filter graph; the clip's own chain goes inside it.
+        graph = branded_graph(
+            req.brand, args, source=str(req.source), video_in=video_map, audio_in=audio_map,
+            video_chain=vf, audio_chain=audio_filter[1] if audio_filter else None,
+            size=(out_w, out_h), fps=source_info.fps or AUDIO_ONLY_FPS, duration=duration,
+            fonts=fonts or fonts_dir(), escape=escape_filter_value,
+        )  # fmt: skip
+        args, filter_args, total = graph.inputs, graph.filter_args, graph.total
+        video_map, audio_map = graph.video_map, graph.audio_map
     keyframe_args = ["-force_key_frames", ",".join(_fmt(t) for t in keyframes)] if keyframes else []
     args += [
-        "-t", _fmt(duration),
+        "-t", _fmt(total),
         "-map", video_map,
         "-map", audio_map,
-        "-vf", vf,
-        *audio_filter,
+        *filter_args,
         "-c:v", "libx264",
         "-preset", quality.x264_preset,
         "-crf", str(quality.crf),
@@ -297,6 +310,10 @@ async def render_clip(
     vtt = work_dir / "captions.vtt"
     ass = work_dir / "captions.ass"
     fonts = fonts_dir_with(style.font_file, work_dir / "fonts") if style.font_file else None
+    lead = 0.0
+    if req.brand is not None and req.brand.active:
+        brand = write_title_cards(req.brand, work_dir, out_w, out_h)
+        req, lead = dataclasses.replace(req, brand=brand), brand.lead_seconds
 
     ass.write_text(
         build_ass(
@@ -309,12 +326,17 @@ async def render_clip(
         ),
         encoding="utf-8",
     )
-    cues = clip_cues(req.words, req.start, req.end)
+    # Subtitle files follow the output's clock, which an intro card shifts.
+    cues = [
+        dataclasses.replace(c, start=c.start + lead, end=c.end + lead)
+        for c in clip_cues(req.words, req.start, req.end)
+    ]
     srt.write_text(to_srt(cues), encoding="utf-8")
     vtt.write_text(to_vtt(cues), encoding="utf-8")
 
     duration = req.end - req.start
-    candidates = thumbnail_candidates(duration)
+    candidates = [lead + t for t in thumbnail_candidates(duration)]
+    total = req.brand.total_seconds(duration) if req.brand is not None else duration
 
     async def encode_progress(fraction: float) -> None:
         if on_progress is not None:
@@ -332,7 +354,7 @@ async def render_clip(
     try:
         await run_ffmpeg(
             build_export_args(req, info, ass, partial, fonts=fonts, keyframes=candidates),
-            duration=duration,
+            duration=total,
             on_progress=encode_progress,
             timeout=timeout,
         )

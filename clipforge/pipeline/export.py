@@ -27,6 +27,7 @@ from clipforge.media.export import ExportRequest, ExportResult, render_clip
 from clipforge.media.ffmpeg import FFmpegError
 from clipforge.media.probe import MediaError
 from clipforge.pipeline.base import PermanentError, ProgressFn
+from clipforge.pipeline.branding import prepare_branding
 from clipforge.storage import Storage
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,8 @@ class _ExportPlan:
     caption_style: str
     quality: str
     already_done: bool
+    caption_options: dict[str, Any] | None = None
+    brand: dict[str, Any] | None = None
 
 
 class ExportStage:
@@ -76,6 +79,13 @@ class ExportStage:
             if source is None or not source.exists():
                 source = work / "original"
                 await self._storage.get_file(key, source)
+            custom_style, brand = await prepare_branding(
+                self._storage,
+                caption_style=plan.caption_style,
+                caption_options=plan.caption_options,
+                brand=plan.brand,
+                folder=work / "brand",
+            )
             request = ExportRequest(
                 source=source,
                 start=plan.start,
@@ -84,6 +94,8 @@ class ExportStage:
                 aspect_ratio=plan.aspect_ratio,
                 caption_style=plan.caption_style,
                 quality=plan.quality,
+                custom_style=custom_style,
+                brand=brand,
             )
             try:
                 result = await render_clip(request, work / "out", on_progress=report)
@@ -117,6 +129,8 @@ class ExportStage:
                 aspect_ratio=export.aspect_ratio,
                 caption_style=export.caption_style,
                 quality=export.quality,
+                caption_options=export.caption_options,
+                brand=export.brand,
                 already_done=export.status == ExportStatus.READY,
             )
 
