@@ -21,7 +21,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clipforge.domain.clips import detect_clips
 from clipforge.domain.text import word_error_rate
@@ -37,6 +37,9 @@ from eval.episodes import (
 )
 from eval.metrics import boundary_error, match, mid_sentence_share, precision_at
 from eval.transcribe import DEFAULT_ENGINE, load_transcript
+
+if TYPE_CHECKING:
+    from clipforge.config import Settings
 
 PRECISION_K = 5
 DEFAULT_COUNT = 8
@@ -293,12 +296,34 @@ def asr_scores(directory: Path = TRANSCRIPTS_DIR) -> list[EngineScore]:
     return out
 
 
-def retranscribe(models: Sequence[str]) -> None:
-    """Render any missing audio, then transcribe every episode with each Whisper model."""
+def engine_settings(models: Sequence[str]) -> list[Settings]:
+    """Every engine to transcribe with: the bundled base, the one the environment configures
+    (CLIPFORGE_TRANSCRIBER_ENGINE, CLIPFORGE_WHISPER_MODEL...) when that is another, and each
+    extra Whisper model named on the command line. One per engine label."""
     from clipforge.config import Settings
-    from eval.render import render_episode, write_wav
-    from eval.transcribe import transcribe_episode
+    from eval.transcribe import engine_label
 
+    configured = Settings()
+    candidates = [
+        configured.model_copy(update={"transcriber_engine": "whisper", "whisper_model": "base"}),
+        configured,
+        *(
+            configured.model_copy(update={"transcriber_engine": "whisper", "whisper_model": m})
+            for m in models
+        ),
+    ]
+    chosen: dict[str, Settings] = {}
+    for settings in candidates:
+        chosen.setdefault(engine_label(settings), settings)
+    return list(chosen.values())
+
+
+def retranscribe(models: Sequence[str]) -> None:
+    """Render any missing audio, then transcribe every episode with every engine."""
+    from eval.render import render_episode, write_wav
+    from eval.transcribe import engine_label, transcribe_episode
+
+    engines = engine_settings(models)
     for episode in load_episodes():
         wav = MEDIA_DIR / f"{episode.slug}.wav"
         if not wav.is_file():
@@ -306,10 +331,10 @@ def retranscribe(models: Sequence[str]) -> None:
             if rendering.labels != load_labels(episode.slug):
                 print(f"{episode.slug}: WARNING rendering differs from the committed labels")
             write_wav(wav, rendering.audio)
-        for model in models:
-            settings = Settings(whisper_model=model)
+        for settings in engines:
             t = transcribe_episode(episode.slug, settings)
-            print(f"{episode.slug}: {model} rtf {t.extra['eval']['rtf']}", flush=True)
+            rtf = t.extra["eval"]["rtf"]
+            print(f"{episode.slug}: {engine_label(settings)} rtf {rtf}", flush=True)
 
 
 # --- report ------------------------------------------------------------------------------
@@ -362,13 +387,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--model",
         action="append",
-        help="Whisper model(s) for --retranscribe (default: the bundled base)",
+        help="extra Whisper model for --retranscribe (repeatable; the bundled base and the"
+        " engine the environment configures are always used)",
     )
     args = parser.parse_args(argv)
     if args.count < PRECISION_K:
         parser.error(f"--count must be at least {PRECISION_K}")
     if args.retranscribe:
-        retranscribe(args.model or [DEFAULT_ENGINE])
+        retranscribe(args.model or [])
 
     cases = load_cases()
     if not cases:
