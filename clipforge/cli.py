@@ -83,6 +83,7 @@ def cmd_api(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    from clipforge.health import WorkerProbe
     from clipforge.metrics import start_worker_metrics_server
     from clipforge.queues.worker import serve_workers
 
@@ -94,7 +95,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     async def main() -> None:
         await res.start()
         try:
-            await serve_workers(settings, res.redis_url, res.stages(names))
+            await serve_workers(settings, res.redis_url, res.stages(names), probe=WorkerProbe(res))
         finally:
             await res.aclose()
 
@@ -217,15 +218,23 @@ async def _run_clip(args: argparse.Namespace, res: Resources) -> int:
     owner = await asyncio.to_thread(_acting_user, res, args.user)
     try:
         source = args.source
+        detect = {
+            "count": args.max_clips,
+            "min_seconds": args.min_seconds,
+            "max_seconds": args.max_seconds,
+            "keywords": args.keywords,
+            "search_start": args.search_start,
+            "search_end": args.search_end,
+        }
         if source.startswith(("http://", "https://")) or "://" in source:
-            submitted = await services.submit_url(res, owner.id, source)
+            submitted = await services.submit_url(res, owner.id, source, detect)
         else:
-            submitted = await services.submit_path(res, owner.id, Path(source))
+            submitted = await services.submit_path(res, owner.id, Path(source), detect)
         print(f"video {submitted.video_id} submitted", file=sys.stderr)
         await _wait_for_video(res, owner.id, submitted.video_id, printer)
         clips = list(
             await asyncio.to_thread(services.list_clips, res, owner.id, submitted.video_id)
-        )[: args.max_clips]
+        )
         if not clips:
             raise CliError("No clips were found in this video.")
         exports = [
@@ -283,6 +292,8 @@ async def _write_outputs(
             {
                 "rank": clip.rank,
                 "title": clip.title,
+                "description": clip.description,
+                "hashtags": list(clip.hashtags or []),
                 "score": clip.score,
                 "breakdown": clip.breakdown,
                 "reason": clip.reason,
@@ -434,7 +445,32 @@ def build_parser() -> argparse.ArgumentParser:
     clip.add_argument("--aspect", default="9:16", help="9:16, 1:1, 4:5 or 16:9")
     clip.add_argument("--caption-style", default="karaoke", help="karaoke, pop, boxed, ...")
     clip.add_argument("--quality", default="standard", help="draft, standard or high")
-    clip.add_argument("--max-clips", type=int, default=5)
+    clip.add_argument(
+        "--max-clips", "--count", dest="max_clips", type=int, help="how many clips (default 5)"
+    )
+    clip.add_argument("--min-seconds", type=float, help="shortest clip (default 15)")
+    clip.add_argument("--max-seconds", type=float, help="longest clip (default 60)")
+    clip.add_argument(
+        "--keyword",
+        dest="keywords",
+        action="append",
+        metavar="WORD",
+        help="favour clips about this topic (repeatable)",
+    )
+    clip.add_argument(
+        "--from",
+        dest="search_start",
+        type=float,
+        metavar="SECONDS",
+        help="only look from this second of the video",
+    )
+    clip.add_argument(
+        "--to",
+        dest="search_end",
+        type=float,
+        metavar="SECONDS",
+        help="only look up to this second of the video",
+    )
     clip.add_argument("--user", metavar="EMAIL", help="put the video in this account's library")
     clip.add_argument(
         "--no-workers",

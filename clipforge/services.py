@@ -36,6 +36,7 @@ from clipforge.domain.trim import snap_to_words
 from clipforge.media.export import get_quality_preset
 from clipforge.net_safety import UnsafeURLError, check_url
 from clipforge.pipeline.base import mark_video_failed
+from clipforge.pipeline.detect import resolve_detect_options
 from clipforge.queues.client import QueueUnavailable
 from clipforge.queues.definitions import QueueName
 
@@ -136,10 +137,27 @@ def _display_name(name: str | None) -> str:
     return cleaned[:200]
 
 
+def _checked_detect_options(
+    res: Resources, overrides: Mapping[str, Any] | None
+) -> dict[str, Any] | None:
+    """What the user asked detection for, validated now (a clear 400 beats a failed job)."""
+    if not overrides or all(v is None for v in overrides.values()):
+        return None
+    try:
+        return resolve_detect_options(res.settings, overrides).to_dict()
+    except ValueError as exc:
+        raise InvalidRequest(f"Detection options: {exc}") from exc
+
+
 async def submit_upload(
-    res: Resources, owner_id: str, temp_file: Path, filename: str | None
+    res: Resources,
+    owner_id: str,
+    temp_file: Path,
+    filename: str | None,
+    detect: Mapping[str, Any] | None = None,
 ) -> Submitted:
     """Store an uploaded file under a generated key and start the pipeline."""
+    detect_options = _checked_detect_options(res, detect)
     size = temp_file.stat().st_size
     await asyncio.to_thread(_check_job_limit, res, owner_id)
     await asyncio.to_thread(_check_quota, res, owner_id, size)
@@ -154,12 +172,16 @@ async def submit_upload(
         source=display,
         title=display,
         size_bytes=size,
+        detect_options=detect_options,
     )
     return await _create_and_enqueue(res, video)
 
 
-async def submit_url(res: Resources, owner_id: str, url: str) -> Submitted:
+async def submit_url(
+    res: Resources, owner_id: str, url: str, detect: Mapping[str, Any] | None = None
+) -> Submitted:
     """Vet the URL now (a clear 400 beats a failed job); the worker vets it again."""
+    detect_options = _checked_detect_options(res, detect)
     url = url.strip()
     try:
         await asyncio.to_thread(check_url, url, allow_private=res.settings.allow_private_urls)
@@ -174,12 +196,16 @@ async def submit_url(res: Resources, owner_id: str, url: str) -> Submitted:
         source_kind="url",
         source=url,
         title=host,
+        detect_options=detect_options,
     )
     return await _create_and_enqueue(res, video)
 
 
-async def submit_path(res: Resources, owner_id: str, path: Path) -> Submitted:
+async def submit_path(
+    res: Resources, owner_id: str, path: Path, detect: Mapping[str, Any] | None = None
+) -> Submitted:
     """A file on the server's own disk (CLI). Copied into storage by the import stage."""
+    detect_options = _checked_detect_options(res, detect)
     path = path.expanduser().resolve()
     if not path.is_file():
         raise InvalidRequest(f"{path} does not exist or is not a file.")
@@ -191,6 +217,7 @@ async def submit_path(res: Resources, owner_id: str, path: Path) -> Submitted:
         source=str(path),
         title=path.name[:200],
         size_bytes=path.stat().st_size,
+        detect_options=detect_options,
     )
     return await _create_and_enqueue(res, video)
 
@@ -256,6 +283,46 @@ async def retry_video(res: Resources, owner_id: str, video_id: str) -> Submitted
             video_id,
             stage,
             "The job queue was unavailable when the retry was requested; press Retry again.",
+        )
+        raise
+    return Submitted(video_id, job_id)
+
+
+async def redetect_video(
+    res: Resources, owner_id: str, video_id: str, detect: Mapping[str, Any]
+) -> Submitted:
+    """Find clips again with new options. Clips already exported are kept; the rest replaced."""
+    try:
+        options = resolve_detect_options(res.settings, detect).to_dict()
+    except ValueError as exc:
+        raise InvalidRequest(f"Detection options: {exc}") from exc
+    video = await asyncio.to_thread(get_video, res, owner_id, video_id)
+    if video.status != VideoStatus.READY:
+        raise InvalidRequest("Clips can be found again once the video is ready.")
+    await asyncio.to_thread(_check_job_limit, res, owner_id)
+
+    def mark_queued() -> None:
+        with res.sessions.begin() as session:
+            row = session.get(Video, video_id)
+            if row is not None:
+                row.detect_options = options
+                row.status = VideoStatus.QUEUED
+                row.stage = Stage.DETECT
+                row.stage_progress = 0
+
+    await asyncio.to_thread(mark_queued)
+    # A fresh id each time: the first detection's job id is taken (and kept for a while).
+    job_id = f"{stage_job_id(video_id, Stage.DETECT)}-{uuid4().hex[:8]}"
+    data = {"video_id": video_id, "owner_id": owner_id, "replace": True}
+    try:
+        await res.queues.enqueue(_STAGE_QUEUE[Stage.DETECT], job_id, data)
+    except QueueUnavailable:
+        await asyncio.to_thread(
+            mark_video_failed,
+            res.sessions,
+            video_id,
+            Stage.DETECT,
+            "The job queue was unavailable when new clips were requested; press Retry.",
         )
         raise
     return Submitted(video_id, job_id)

@@ -51,6 +51,7 @@ def video_out(video: Video, request: Request) -> VideoOut:
             if video.original_key
             else None
         ),
+        detect_options=video.detect_options,
     )
 
 
@@ -65,6 +66,8 @@ def clip_out(clip: Clip) -> ClipOut:
         score=clip.score,
         breakdown=clip.breakdown,
         title=clip.title,
+        description=clip.description or "",
+        hashtags=list(clip.hashtags or []),
         reason=clip.reason,
         text=clip.text,
     )

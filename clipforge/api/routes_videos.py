@@ -18,6 +18,7 @@ from clipforge.api.errors import ApiError
 from clipforge.api.presenters import clip_out, video_out
 from clipforge.api.schemas import (
     ClipList,
+    DetectOptionsIn,
     ErrorResponse,
     ImportRequest,
     SubmittedResponse,
@@ -74,8 +75,12 @@ def _submitted(request: Request, result: services.Submitted) -> SubmittedRespons
     summary="Upload a video (multipart field 'file')",
 )
 async def upload_video(
-    request: Request, res: ResourcesDep, caller: CurrentPrincipal
+    request: Request,
+    res: ResourcesDep,
+    caller: CurrentPrincipal,
+    detect: Annotated[DetectOptionsIn, Query()],
 ) -> SubmittedResponse:
+    """Detection options ride in the query string (the body is the file)."""
     limit = res.settings.max_upload_bytes
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit + 64 * 1024:
@@ -93,7 +98,13 @@ async def upload_video(
     except BadUpload as exc:
         raise ApiError(400, "bad_upload", str(exc)) from exc
     try:
-        result = await services.submit_upload(res, caller.user.id, received.path, received.filename)
+        result = await services.submit_upload(
+            res,
+            caller.user.id,
+            received.path,
+            received.filename,
+            detect.model_dump(exclude_none=True),
+        )
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(received.path)
@@ -110,7 +121,28 @@ async def upload_video(
 async def import_video(
     body: ImportRequest, request: Request, res: ResourcesDep, caller: CurrentPrincipal
 ) -> SubmittedResponse:
-    result = await services.submit_url(res, caller.user.id, body.url)
+    detect = body.detect.model_dump(exclude_none=True) if body.detect else None
+    result = await services.submit_url(res, caller.user.id, body.url, detect)
+    return _submitted(request, result)
+
+
+@router.post(
+    "/{video_id}/detect",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=SubmittedResponse,
+    responses=_ERRORS,
+    summary="Find clips again with new options (exported clips are kept)",
+)
+async def redetect_video(
+    video_id: str,
+    body: DetectOptionsIn,
+    request: Request,
+    res: ResourcesDep,
+    caller: CurrentPrincipal,
+) -> SubmittedResponse:
+    result = await services.redetect_video(
+        res, caller.user.id, video_id, body.model_dump(exclude_none=True)
+    )
     return _submitted(request, result)
 
 

@@ -20,8 +20,24 @@ class ErrorResponse(BaseModel):
     error: ErrorBody
 
 
+class DetectOptionsIn(BaseModel):
+    """What to look for; anything left out uses the server's defaults."""
+
+    min_seconds: float | None = Field(default=None, ge=3, le=600, description="Shortest clip.")
+    max_seconds: float | None = Field(default=None, ge=3, le=600, description="Longest clip.")
+    count: int | None = Field(default=None, ge=1, le=50, description="How many clips.")
+    keywords: list[str] | None = Field(
+        default=None, max_length=20, description="Topics or words to favour."
+    )
+    search_start: float | None = Field(
+        default=None, ge=0, description="Only look from this second of the video..."
+    )
+    search_end: float | None = Field(default=None, gt=0, description="...up to this second.")
+
+
 class ImportRequest(BaseModel):
     url: str = Field(min_length=1, max_length=4096, description="An http(s) link to a video.")
+    detect: DetectOptionsIn | None = None
 
 
 class SubmittedResponse(BaseModel):
@@ -54,6 +70,9 @@ class VideoOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     poster_url: str | None = Field(description="A still of the source, once imported.")
+    detect_options: dict[str, object] | None = Field(
+        default=None, description="What detection was asked for; null: the defaults."
+    )
     source_url: str | None = Field(description="The original media, once imported.")
 
 
@@ -74,6 +93,8 @@ class ClipOut(BaseModel):
     score: int
     breakdown: dict[str, int]
     title: str
+    description: str
+    hashtags: list[str]
     reason: str
     text: str
 
