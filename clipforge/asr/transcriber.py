@@ -1,8 +1,12 @@
-"""Speech to word-timed transcripts: the Transcriber protocol and its faster-whisper engine.
+"""Speech to word-timed transcripts: the engines behind the Transcriber protocol.
 
-Transcription is synchronous and CPU-bound; callers run it in a worker thread or process.
+`FasterWhisperTranscriber` runs Whisper locally (the bundled base model by default, or any
+faster-whisper model by name or folder); `OpenAICompatibleTranscriber` (openai_engine.py)
+sends the audio to an OpenAI-compatible endpoint. `build_transcriber` picks one from the
+settings. Transcription is synchronous and CPU-bound; callers run it in a worker thread.
 Audio is read from a 16 kHz mono WAV in chunks (cut at a quiet point near each boundary) so
-memory stays flat however long the source is.
+memory stays flat however long the source is. Every engine's output goes through the same
+clean-up (cleanup.py) before it is returned.
 """
 
 from __future__ import annotations
@@ -10,61 +14,56 @@ from __future__ import annotations
 import logging
 import os
 import threading
-import wave
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import numpy.typing as npt
-
+from clipforge.asr.base import (
+    ProgressCallback,
+    Transcriber,
+    TranscriberConfigError,
+    TranscriptionError,
+)
 from clipforge.asr.bundled_model import ensure_bundled_model
+from clipforge.asr.cleanup import merge_word_pieces
+from clipforge.asr.openai_engine import OpenAICompatibleTranscriber
+from clipforge.asr.postprocess import finish_transcript
+from clipforge.asr.wav import SAMPLE_RATE, AudioChunk, iter_wav_chunks, wav_duration
 from clipforge.domain.transcript import Segment, Transcript, Word
 
 if TYPE_CHECKING:
     from clipforge.config import Settings
 
+__all__ = [
+    "BUNDLED_MODEL",
+    "ENGINE",
+    "SAMPLE_RATE",
+    "AudioChunk",
+    "FasterWhisperTranscriber",
+    "OpenAICompatibleTranscriber",
+    "ProgressCallback",
+    "Transcriber",
+    "TranscriberConfigError",
+    "TranscriptionError",
+    "build_transcriber",
+    "iter_wav_chunks",
+    "merge_word_pieces",
+    "resolve_compute_type",
+    "resolve_device",
+    "wav_duration",
+]
+
 logger = logging.getLogger(__name__)
 
-SAMPLE_RATE = 16000
 ENGINE = "faster-whisper"
 BUNDLED_MODEL = "base"
 
-#: Languages written without spaces: a word piece without a leading space is normal there, so
-#: gluing pieces together would turn a whole sentence into one "word".
-_NO_SPACE_LANGUAGES = frozenset({"zh", "ja", "th", "lo", "km", "my", "yue", "bo"})
-
-ProgressCallback = Callable[[float], None]
-FloatArray = npt.NDArray[np.float32]
-
-
-class TranscriptionError(RuntimeError):
-    """The audio could not be read or the engine failed; carries a human-readable cause."""
-
-
-@runtime_checkable
-class Transcriber(Protocol):
-    """Anything that turns an audio file into a word-timed Transcript."""
-
-    name: str
-    model: str
-
-    def transcribe(self, audio: Path, *, on_progress: ProgressCallback | None = None) -> Transcript:
-        """Transcribe `audio`; `on_progress` receives the fraction of audio covered (0..1)."""
-        ...
-
-
-@dataclass(frozen=True, slots=True)
-class AudioChunk:
-    """A slice of the source audio and where it starts, in seconds."""
-
-    offset: float
-    samples: FloatArray
-
-    @property
-    def duration(self) -> float:
-        return len(self.samples) / SAMPLE_RATE
+#: Best compute type first, per device: int8 is the fast small choice on CPU; float16 on GPUs
+#: (older GPUs without fast float16 fall back to int8 with float32 activations, then float32).
+_PREFERRED_COMPUTE = {
+    "cpu": ("int8", "int8_float32", "float32"),
+    "cuda": ("float16", "int8_float16", "int8_float32", "float32"),
+}
 
 
 def resolve_device(device: str) -> str:
@@ -80,17 +79,70 @@ def resolve_device(device: str) -> str:
         return "cpu"
 
 
-def resolve_compute_type(compute_type: str, device: str) -> str:
-    """'auto' means int8 on CPU (fast, small) and float16 on CUDA."""
+def resolve_compute_type(
+    compute_type: str, device: str, supported: Collection[str] | None = None
+) -> str:
+    """'auto' means the best type the device supports: int8 on CPU, float16 on CUDA.
+
+    `supported` defaults to what CTranslate2 reports for the device; when it cannot tell
+    (no such device here), the device's first preference is returned.
+    """
     if compute_type != "auto":
         return compute_type
-    return "float16" if device == "cuda" else "int8"
+    preferred = _PREFERRED_COMPUTE.get(device, ("default",))
+    if supported is None:
+        supported = _supported_compute_types(device)
+    for candidate in preferred:
+        if candidate in supported:
+            return candidate
+    return preferred[0]
+
+
+def _supported_compute_types(device: str) -> Collection[str]:
+    try:
+        import ctranslate2
+
+        return set(ctranslate2.get_supported_compute_types(device))
+    except Exception:  # no CUDA runtime, or an unknown device: let the loader say so
+        return ()
+
+
+def known_model_names() -> list[str]:
+    """The model names faster-whisper can fetch by name (tiny … large-v3, distil-*, turbo)."""
+    from faster_whisper.utils import available_models
+
+    return list(available_models())
+
+
+def model_source(model: str) -> tuple[str, str]:
+    """How a model setting is loaded: ("bundled" | "path" | "name" | "hub", label).
+
+    The label is what a transcript records: the name as given, or a folder's name (never a
+    server's file system path).
+    """
+    if model == BUNDLED_MODEL:
+        return "bundled", model
+    path = Path(model).expanduser()
+    looks_like_path = model.startswith((".", "/", "~")) or "\\" in model or model.count("/") > 1
+    if path.exists() or looks_like_path:
+        return "path", path.name or model
+    if model in known_model_names():
+        return "name", model
+    if model.count("/") == 1 and all(model.split("/")):
+        return "hub", model  # an "org/repo" CTranslate2 model on the Hugging Face hub
+    raise TranscriberConfigError(
+        f"unknown whisper model {model!r}: use 'base' (bundled), a model folder, an "
+        f"'org/repo' hub id, or one of {', '.join(known_model_names())}"
+    )
 
 
 class FasterWhisperTranscriber:
     """faster-whisper (CTranslate2) with the bundled Whisper base model by default.
 
-    The model loads lazily, once per instance, under a lock so threads can share it.
+    `model` is "base" (bundled, verified), a faster-whisper name (tiny … large-v3, distil-*,
+    turbo), an "org/repo" hub id, or a local CTranslate2 folder. Device and compute type
+    default to the best available: CUDA float16 when a GPU is visible, else CPU int8. The
+    model loads lazily, once per instance, under a lock so threads can share it.
     """
 
     name = ENGINE
@@ -122,14 +174,34 @@ class FasterWhisperTranscriber:
         self.chunk_seconds = chunk_seconds
         # Never fetch from a model hub at run time unless explicitly allowed.
         self.local_files_only = local_files_only
+        self.resolved_device: str | None = None
+        self.resolved_compute_type: str | None = None
         self._whisper: Any = None
         self._load_lock = threading.Lock()
+
+    @property
+    def model_label(self) -> str:
+        """The model as transcripts record it: its name, or a local folder's name."""
+        try:
+            return model_source(self.model)[1]
+        except TranscriberConfigError:
+            return self.model
 
     # --- model ---------------------------------------------------------------------------
 
     def _model_path(self) -> str:
-        if self.model == BUNDLED_MODEL:
+        kind, _ = model_source(self.model)
+        if kind == "bundled":
             return str(ensure_bundled_model(self.data_dir))
+        if kind == "path":
+            path = Path(self.model).expanduser()
+            if not (path / "model.bin").is_file():
+                raise TranscriptionError(
+                    f"whisper model folder {path} has no model.bin (a CTranslate2 conversion "
+                    "is needed)",
+                    retryable=False,
+                )
+            return str(path)
         return self.model
 
     def load(self) -> None:
@@ -140,43 +212,56 @@ class FasterWhisperTranscriber:
         if self._whisper is None:
             with self._load_lock:
                 if self._whisper is None:
-                    from faster_whisper import WhisperModel
-
-                    device = resolve_device(self.device)
-                    compute = resolve_compute_type(self.compute_type, device)
-                    path = self._model_path()
-                    logger.info(
-                        "loading whisper model %s (%s, %s, %d threads)",
-                        path,
-                        device,
-                        compute,
-                        self.cpu_threads,
-                    )
-                    try:
-                        self._whisper = WhisperModel(
-                            path,
-                            device=device,
-                            compute_type=compute,
-                            cpu_threads=self.cpu_threads,
-                            download_root=str(self.data_dir / "models" / "hub"),
-                            local_files_only=self.local_files_only,
-                        )
-                    except Exception as exc:
-                        raise TranscriptionError(
-                            f"could not load whisper model {self.model!r} from {path}: {exc}"
-                        ) from exc
+                    self._whisper = self._load()
         return self._whisper
+
+    def _load(self) -> Any:
+        from faster_whisper import WhisperModel
+
+        device = resolve_device(self.device)
+        compute = resolve_compute_type(self.compute_type, device)
+        try:
+            path = self._model_path()
+        except TranscriberConfigError as exc:
+            raise TranscriptionError(
+                f"could not load whisper model {self.model!r}: {exc}", retryable=False
+            ) from exc
+        logger.info(
+            "loading whisper model %s (%s, %s, %d threads)", path, device, compute, self.cpu_threads
+        )
+        try:
+            whisper = WhisperModel(
+                path,
+                device=device,
+                compute_type=compute,
+                cpu_threads=self.cpu_threads,
+                download_root=str(self.data_dir / "models" / "hub"),
+                local_files_only=self.local_files_only,
+            )
+        except Exception as exc:
+            raise TranscriptionError(
+                f"could not load whisper model {self.model!r} from {path} "
+                f"({device}, {compute}): {exc}"
+            ) from exc
+        self.resolved_device, self.resolved_compute_type = device, compute
+        return whisper
 
     # --- transcription -------------------------------------------------------------------
 
-    def transcribe(self, audio: Path, *, on_progress: ProgressCallback | None = None) -> Transcript:
+    def transcribe(
+        self,
+        audio: Path,
+        *,
+        on_progress: ProgressCallback | None = None,
+        language: str | None = None,
+    ) -> Transcript:
         """Transcribe a 16 kHz mono WAV chunk by chunk, offsetting times onto the source."""
         audio = Path(audio)
         if not audio.is_file():
             raise TranscriptionError(f"audio file not found: {audio}")
         total = wav_duration(audio)  # validates the format before the model loads
         model = self._get_model()
-        language = self.language
+        language = language or self.language
         detected: str | None = None
         seen: str | None = None
         segments: list[Segment] = []
@@ -204,11 +289,10 @@ class FasterWhisperTranscriber:
             except Exception as exc:
                 raise TranscriptionError(f"transcription failed at {where}: {exc}") from exc
             seen = str(info.language)
-            chunk_language = language or seen
             # Decoding happens lazily while iterating; engine errors are wrapped there, while
             # an exception from on_progress (e.g. a cancellation) propagates unchanged.
             for raw in _guarded(raw_segments, where):
-                segment = _convert_segment(raw, chunk.offset, chunk_end, chunk_language)
+                segment = _convert_segment(raw, chunk.offset, chunk_end)
                 if segment is not None:
                     segments.append(segment)
                 if total > 0:
@@ -220,14 +304,16 @@ class FasterWhisperTranscriber:
                 language = detected
             if total > 0:
                 report(chunk_end / total)
-        report(1.0)
-        return Transcript(
+        raw_transcript = Transcript(
             language=language or seen or "en",
             duration=total,
             segments=tuple(_enforce_monotonic(segments)),
             engine=ENGINE,
-            model=self.model,
+            model=self.model_label,
         )
+        transcript = finish_transcript(raw_transcript, audio)
+        report(1.0)
+        return transcript
 
 
 def _guarded(items: Iterable[Any], where: str) -> Iterator[Any]:
@@ -244,13 +330,29 @@ def _guarded(items: Iterable[Any], where: str) -> Iterator[Any]:
 
 
 def build_transcriber(settings: Settings) -> Transcriber:
-    """The transcriber the settings ask for (today always faster-whisper).
+    """The transcriber `settings.transcriber_engine` asks for.
 
-    One model per worker process runs one recognition at a time (CTranslate2's default single
-    model worker), so it gets every core: `whisper_threads` 0 means all of them. A model given
-    by name (not the bundled base, not a local folder) may be downloaded once into the cache.
+    whisper: one model per worker process runs one recognition at a time (CTranslate2's
+    default single model worker), so it gets every core: `whisper_threads` 0 means all of
+    them. A model given by name (not the bundled base, not a local folder) may be downloaded
+    once into `<data_dir>/models/hub`.
+    openai: the OpenAI-compatible endpoint at `asr_api_base_url`, which must be set.
+    Raises TranscriberConfigError when the settings cannot work.
     """
-    by_name = settings.whisper_model != BUNDLED_MODEL and not Path(settings.whisper_model).exists()
+    if settings.transcriber_engine == "openai":
+        if not settings.asr_api_base_url:
+            raise TranscriberConfigError(
+                "CLIPFORGE_TRANSCRIBER_ENGINE=openai needs CLIPFORGE_ASR_API_BASE_URL, the "
+                "endpoint's base URL ending in /v1 (e.g. https://api.openai.com/v1)"
+            )
+        return OpenAICompatibleTranscriber(
+            settings.asr_api_base_url,
+            api_key=settings.asr_api_key,
+            model=settings.asr_api_model,
+            language=settings.whisper_language,
+            timeout=settings.asr_api_timeout_seconds,
+        )
+    kind, _ = model_source(settings.whisper_model)
     return FasterWhisperTranscriber(
         settings.whisper_model,
         data_dir=settings.data_dir,
@@ -258,132 +360,33 @@ def build_transcriber(settings: Settings) -> Transcriber:
         compute_type=settings.whisper_compute_type,
         cpu_threads=settings.whisper_threads,
         language=settings.whisper_language,
-        local_files_only=not by_name,
+        local_files_only=kind in ("bundled", "path"),
     )
-
-
-# --- audio -------------------------------------------------------------------------------
-
-
-def _open_wav(path: Path) -> wave.Wave_read:
-    try:
-        wf = wave.open(str(path), "rb")  # noqa: SIM115 - returned open, closed by caller
-    except (wave.Error, EOFError) as exc:
-        raise TranscriptionError(f"{path} is not a readable WAV file: {exc}") from exc
-    if (wf.getframerate(), wf.getnchannels(), wf.getsampwidth()) != (SAMPLE_RATE, 1, 2):
-        fmt = f"{wf.getframerate()} Hz, {wf.getnchannels()} ch, {8 * wf.getsampwidth()}-bit"
-        wf.close()
-        raise TranscriptionError(f"{path} must be 16 kHz mono 16-bit PCM WAV, got {fmt}")
-    return wf
-
-
-def wav_duration(path: Path) -> float:
-    """Length of a 16 kHz mono WAV in seconds, from its header."""
-    with _open_wav(path) as wf:
-        return wf.getnframes() / SAMPLE_RATE
-
-
-def iter_wav_chunks(
-    path: Path, chunk_seconds: float, *, search_seconds: float | None = None
-) -> Iterator[AudioChunk]:
-    """Yield consecutive, non-overlapping chunks of about `chunk_seconds`.
-
-    Each cut is moved to the quietest 100 ms within `search_seconds` of the nominal boundary,
-    so it rarely splits a word. Only one chunk plus the search window is in memory at a time.
-    """
-    chunk = max(1, round(chunk_seconds * SAMPLE_RATE))
-    if search_seconds is None:
-        search_seconds = min(5.0, chunk_seconds / 4)
-    search = round(search_seconds * SAMPLE_RATE)
-    with _open_wav(path) as wf:
-        total = wf.getnframes()
-        start = 0
-        while start < total:
-            remaining = total - start
-            if remaining <= chunk + search:
-                cut = total
-                samples = _read(wf, start, remaining)
-            else:
-                samples = _read(wf, start, chunk + search)
-                cut = start + _quiet_cut(samples, chunk, search)
-                samples = samples[: cut - start]
-            yield AudioChunk(offset=start / SAMPLE_RATE, samples=samples)
-            start = cut
-
-
-def _read(wf: wave.Wave_read, start: int, frames: int) -> FloatArray:
-    wf.setpos(start)
-    raw = wf.readframes(frames)
-    pcm = np.frombuffer(raw, dtype="<i2")
-    return (pcm.astype(np.float32) / 32768.0).astype(np.float32, copy=False)
-
-
-def _quiet_cut(samples: FloatArray, nominal: int, search: int) -> int:
-    """Index (relative to the chunk) of the quietest 100 ms frame around `nominal`."""
-    frame = SAMPLE_RATE // 10
-    lo = max(frame, nominal - search)
-    hi = min(len(samples) - frame, nominal + search)
-    if hi <= lo:
-        return nominal
-    window = samples[lo:hi]
-    n = len(window) // frame
-    if n == 0:
-        return nominal
-    energy = np.square(window[: n * frame].reshape(n, frame)).mean(axis=1)
-    centres = lo + np.arange(n) * frame + frame // 2
-    # Among frames about as quiet as the quietest, take the one nearest the nominal cut, so
-    # silence or steady noise does not pull every cut to the start of the search window.
-    quiet = np.flatnonzero(energy <= energy.min() * 1.05 + 1e-9)
-    best = quiet[np.argmin(np.abs(centres[quiet] - nominal))]
-    return int(centres[best])
 
 
 # --- engine output -----------------------------------------------------------------------
 
 
-def _convert_segment(raw: Any, offset: float, chunk_end: float, language: str) -> Segment | None:
-    """Map one faster-whisper segment into our types, on the source timeline."""
-    words = merge_word_pieces(
-        [
-            Word(
-                text=str(w.word),
-                start=round(_clamp(offset + float(w.start), offset, chunk_end), 3),
-                end=round(_clamp(offset + float(w.end), offset, chunk_end), 3),
-                probability=_clamp(float(w.probability), 0.0, 1.0),
-            )
-            for w in (raw.words or [])
-        ],
-        language,
-    )
+def _convert_segment(raw: Any, offset: float, chunk_end: float) -> Segment | None:
+    """Map one faster-whisper segment into our types, on the source timeline.
+
+    Word pieces are merged later, over the whole transcript, so a word split across two
+    segments is mended too.
+    """
+    words = [
+        Word(
+            text=str(w.word),
+            start=round(_clamp(offset + float(w.start), offset, chunk_end), 3),
+            end=round(_clamp(offset + float(w.end), offset, chunk_end), 3),
+            probability=_clamp(float(w.probability), 0.0, 1.0),
+        )
+        for w in (raw.words or [])
+        if str(w.word).strip()
+    ]
     text = str(raw.text).strip()
     if not words or not text:
         return None
     return Segment(text=text, start=words[0].start, end=words[-1].end, words=tuple(words))
-
-
-def merge_word_pieces(words: list[Word], language: str = "en") -> list[Word]:
-    """Glue a piece without a leading space onto the previous word ("don" + "'t").
-
-    The merged word spans both timings and keeps the lower probability (the weakest piece).
-    Skipped for languages written without spaces.
-    """
-    if language in _NO_SPACE_LANGUAGES:
-        return [w for w in words if w.text.strip()]
-    merged: list[Word] = []
-    for word in words:
-        if not word.text.strip():
-            continue
-        if merged and not word.text[:1].isspace():
-            prev = merged[-1]
-            merged[-1] = Word(
-                text=prev.text + word.text,
-                start=prev.start,
-                end=max(prev.end, word.end),
-                probability=min(prev.probability, word.probability),
-            )
-        else:
-            merged.append(word)
-    return merged
 
 
 def _enforce_monotonic(segments: list[Segment]) -> list[Segment]:

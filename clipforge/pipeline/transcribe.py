@@ -1,4 +1,8 @@
-"""Transcription stage: word-level transcript of the extracted audio, stored once per video."""
+"""Transcription stage: word-level transcript of the extracted audio, stored once per video.
+
+The transcript carries the audio's loudness envelope (`extra["loudness"]`, dBFS per 0.5 s),
+which clip detection uses as its energy feature.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +10,28 @@ import asyncio
 import logging
 import shutil
 import tempfile
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from clipforge.asr.transcriber import Transcriber
+from clipforge.asr.base import Transcriber, TranscriptionError
+from clipforge.asr.postprocess import loudness_extra
 from clipforge.db import repository
 from clipforge.db.tables import Transcript as TranscriptRow
 from clipforge.db.tables import Video
 from clipforge.domain.keys import audio_key
 from clipforge.domain.status import Stage, VideoStatus, stage_job_id
 from clipforge.domain.transcript import Transcript
-from clipforge.pipeline.base import PermanentError, ProgressFn, VideoStageWriter, mark_video_failed
+from clipforge.pipeline.base import (
+    PermanentError,
+    ProgressFn,
+    RetryableError,
+    VideoStageWriter,
+    mark_video_failed,
+)
 from clipforge.queues.client import JobQueues
 from clipforge.queues.definitions import QueueName
 from clipforge.storage import Storage
@@ -71,9 +84,11 @@ class TranscribeStage:
                 audio = local
             else:
                 await self._storage.get_file(audio_key(video_id), audio)
-            transcript = await asyncio.to_thread(
-                self._transcriber.transcribe, audio, on_progress=on_progress
-            )
+            transcript = await self._transcribe(audio, on_progress, data.get("language"))
+            if "loudness" not in transcript.extra:
+                # Engines that clean against loudness store it already; others get it here.
+                loudness = await asyncio.to_thread(loudness_extra, audio)
+                transcript = replace(transcript, extra={**transcript.extra, "loudness": loudness})
         finally:
             publisher.cancel()
             shutil.rmtree(work, ignore_errors=True)
@@ -85,6 +100,23 @@ class TranscribeStage:
         await asyncio.to_thread(self._save, video_id, transcript)
         await progress(1.0)
         await self._enqueue_next(video_id, data.get("owner_id"))
+
+    async def _transcribe(
+        self, audio: Path, on_progress: Callable[[float], None], language: object
+    ) -> Transcript:
+        """Run the engine in a thread; its errors become the stage's failure types."""
+        try:
+            return await asyncio.to_thread(
+                self._transcriber.transcribe,
+                audio,
+                on_progress=on_progress,
+                language=language if isinstance(language, str) and language else None,
+            )
+        except TranscriptionError as exc:
+            # A rejected key or a wrong URL will not fix itself: fail now, say what to fix.
+            if exc.retryable:
+                raise RetryableError(f"Speech recognition failed: {exc}") from exc
+            raise PermanentError(f"Speech recognition failed: {exc}") from exc
 
     async def on_failed(self, data: dict[str, Any], reason: str) -> None:
         await asyncio.to_thread(

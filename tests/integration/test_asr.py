@@ -197,10 +197,12 @@ class FakeWhisper:
 
     def __init__(self, fail_after: int | None = None) -> None:
         self.calls: list[int] = []
+        self.options: list[dict[str, object]] = []
         self.fail_after = fail_after
 
     def transcribe(self, samples: np.ndarray, **kwargs: object) -> tuple[object, object]:
         self.calls.append(len(samples))
+        self.options.append(kwargs)
         n = len(self.calls)
         words = [
             SimpleNamespace(word=" hel", start=0.1, end=0.3, probability=0.8),
@@ -216,6 +218,14 @@ class FakeWhisper:
         return gen(), SimpleNamespace(language="en", language_probability=0.99)
 
 
+def tone_wav(tmp_path: Path, seconds: int) -> Path:
+    """Steady sound: the fake's words stand on audio, not on silence (where they'd be dropped)."""
+    t = np.arange(SAMPLE_RATE * seconds) / SAMPLE_RATE
+    path = tmp_path / "tone.wav"
+    write_wav(path, 0.3 * np.sin(2 * np.pi * 220 * t))
+    return path
+
+
 def fake_transcriber(tmp_path: Path, fake: FakeWhisper, chunk: float) -> FasterWhisperTranscriber:
     transcriber = FasterWhisperTranscriber(data_dir=tmp_path, chunk_seconds=chunk)
     transcriber._whisper = fake  # skip loading the real model
@@ -223,8 +233,7 @@ def fake_transcriber(tmp_path: Path, fake: FakeWhisper, chunk: float) -> FasterW
 
 
 def test_chunk_times_are_offset_clamped_and_merged(tmp_path: Path) -> None:
-    path = tmp_path / "silence.wav"
-    write_wav(path, np.zeros(SAMPLE_RATE * 12))
+    path = tone_wav(tmp_path, 12)
     fake = FakeWhisper()
     progress: list[float] = []
     transcript = fake_transcriber(tmp_path, fake, 4.0).transcribe(path, on_progress=progress.append)
@@ -242,9 +251,48 @@ def test_chunk_times_are_offset_clamped_and_merged(tmp_path: Path) -> None:
     assert progress == sorted(progress) and progress[-1] == 1.0
 
 
+def test_language_per_call_then_setting_then_detected(tmp_path: Path) -> None:
+    path = tone_wav(tmp_path, 12)
+    fake = FakeWhisper()
+    transcriber = fake_transcriber(tmp_path, fake, 4.0)
+    transcriber.language = "fr"
+    transcriber.transcribe(path, language="de")
+    assert [o["language"] for o in fake.options] == ["de"] * 3
+    fake.options.clear()
+    transcriber.transcribe(path)
+    assert [o["language"] for o in fake.options] == ["fr"] * 3
+    fake.options.clear()
+    transcriber.language = None
+    transcript = transcriber.transcribe(path)
+    # Detected with confidence on the first chunk, then kept for the rest.
+    assert [o["language"] for o in fake.options] == [None, "en", "en"]
+    assert transcript.language == "en"
+
+
+def test_pieces_split_across_segments_are_merged(tmp_path: Path) -> None:
+    class SplitWhisper(FakeWhisper):
+        def transcribe(self, samples: np.ndarray, **kwargs: object) -> tuple[object, object]:
+            w = SimpleNamespace
+            first = [
+                w(word=" on", start=0.1, end=0.3, probability=0.9),
+                w(word=" Kub", start=0.3, end=0.6, probability=0.8),
+            ]
+            second = [w(word="ernetes.", start=0.6, end=1.2, probability=0.7),
+                      w(word=" Next", start=1.4, end=1.7, probability=0.9)]  # fmt: skip
+            segments = [
+                w(text=" on Kub", start=0.1, end=0.6, words=first),
+                w(text="ernetes. Next", start=0.6, end=1.7, words=second),
+            ]
+            return iter(segments), w(language="en", language_probability=0.99)
+
+    transcript = fake_transcriber(tmp_path, SplitWhisper(), 600.0).transcribe(tone_wav(tmp_path, 3))
+    assert [s.text for s in transcript.segments] == ["on Kubernetes.", "Next"]
+    assert transcript.extra["loudness"]["hop_seconds"] == 0.5
+    assert len(transcript.extra["loudness"]["dbfs"]) == 6
+
+
 def test_engine_failure_is_wrapped(tmp_path: Path) -> None:
-    path = tmp_path / "silence.wav"
-    write_wav(path, np.zeros(SAMPLE_RATE * 12))
+    path = tone_wav(tmp_path, 12)
     transcriber = fake_transcriber(tmp_path, FakeWhisper(fail_after=1), 4.0)
     with pytest.raises(TranscriptionError, match=r"failed at [34]\.\ds.*decoder exploded"):
         transcriber.transcribe(path)
@@ -257,8 +305,7 @@ def test_progress_callback_exception_propagates_unchanged(tmp_path: Path) -> Non
     def cancel(_: float) -> None:
         raise Cancelled
 
-    path = tmp_path / "silence.wav"
-    write_wav(path, np.zeros(SAMPLE_RATE * 12))
+    path = tone_wav(tmp_path, 12)
     with pytest.raises(Cancelled):
         fake_transcriber(tmp_path, FakeWhisper(), 4.0).transcribe(path, on_progress=cancel)
 
@@ -334,6 +381,8 @@ def test_transcribes_speech_fixture(model_data_dir: Path) -> None:
     assert (transcript.engine, transcript.model) == ("faster-whisper", "base")
     assert_well_formed(transcript)
     assert "?" in transcript.text and "." in transcript.text
+    assert all(s.text[-1] in ".?!" for s in transcript.segments)  # cut at sentence ends
+    assert len(transcript.extra["loudness"]["dbfs"]) == 29  # 14.05 s in 0.5 s hops
     assert word_error_rate(SPEECH_TXT.read_text(), transcript.text) < 0.25
     assert progress == sorted(progress) and progress[-1] == 1.0
     assert all(0.0 < p <= 1.0 for p in progress)

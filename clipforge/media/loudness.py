@@ -1,0 +1,65 @@
+"""Loudness envelope of a PCM WAV: dBFS per fixed hop, for silence checks and energy features.
+
+Streaming: the file is read a block of hops at a time, so memory stays flat for any length.
+"""
+
+from __future__ import annotations
+
+import wave
+from pathlib import Path
+
+import numpy as np
+
+#: Level reported for digital silence (log of zero); far below any real recording's noise.
+FLOOR_DBFS = -100.0
+
+#: Hops read at a time: 32 s of audio at the default hop, ~1 MB of PCM.
+_HOPS_PER_BLOCK = 64
+
+
+def loudness_envelope(wav_path: Path, hop_seconds: float = 0.5) -> list[float]:
+    """RMS level of each hop in dBFS (0 dB: a full-scale square wave; a full-scale sine is -3).
+
+    The last, shorter hop is included when the length is not a multiple of the hop. Channels
+    are averaged. Only 16-bit PCM is accepted (what `extract_audio` writes).
+    """
+    if hop_seconds <= 0:
+        raise ValueError("hop_seconds must be positive")
+    try:
+        wf = wave.open(str(wav_path), "rb")  # noqa: SIM115 - closed by the with below
+    except (wave.Error, EOFError) as exc:
+        raise ValueError(f"{wav_path} is not a readable WAV file: {exc}") from exc
+    with wf:
+        if wf.getsampwidth() != 2:
+            raise ValueError(f"{wav_path}: expected 16-bit PCM, got {8 * wf.getsampwidth()}-bit")
+        channels = wf.getnchannels()
+        hop = max(1, round(hop_seconds * wf.getframerate()))
+        levels: list[float] = []
+        while True:
+            raw = wf.readframes(hop * _HOPS_PER_BLOCK)
+            if not raw:
+                break
+            samples = np.frombuffer(raw, dtype="<i2").astype(np.float32) / 32768.0
+            if channels > 1:
+                samples = samples[: len(samples) // channels * channels]
+                samples = samples.reshape(-1, channels).mean(axis=1)
+            levels.extend(_hop_levels(samples, hop))
+    return levels
+
+
+def _hop_levels(samples: np.ndarray, hop: int) -> list[float]:
+    full = len(samples) // hop
+    squares = np.square(samples)
+    # Sums in float64: a float32 running sum over 8000 samples loses the quiet hops' digits.
+    means = [
+        float(m) for m in squares[: full * hop].reshape(full, hop).mean(axis=1, dtype=np.float64)
+    ]
+    if len(samples) > full * hop:
+        means.append(float(squares[full * hop :].mean(dtype=np.float64)))
+    return [_dbfs(m) for m in means]
+
+
+def _dbfs(mean_square: float) -> float:
+    if mean_square <= 0.0:
+        return FLOOR_DBFS
+    return max(FLOOR_DBFS, 10.0 * float(np.log10(mean_square)))
