@@ -19,9 +19,11 @@ from clipforge.domain.brand import BrandSnapshot, FontChoice, styled
 from clipforge.domain.captions import get_caption_style
 from clipforge.domain.font_file import FontFileError, read_font_info
 from clipforge.domain.keys import original_key
-from clipforge.media.branding import LogoError, read_logo
+from clipforge.media.branding import BrandRender, LogoError, LogoOverlay, TitleCard, read_logo
+from clipforge.media.export import ExportRequest, build_export_args
 from clipforge.media.ffmpeg import ffmpeg_exe
 from clipforge.media.fonts import default_font_path
+from clipforge.media.probe import probe_media
 from clipforge.pipeline.export import ExportStage
 from tests.conftest import make_settings
 from tests.integration.test_accounts import _ready_video_with_export
@@ -161,6 +163,38 @@ def test_style_layers_preset_then_brand_then_overrides() -> None:
     assert style.position == "top" and style.max_words_per_line == base.max_words_per_line
     with pytest.raises(ValueError, match="at least 1"):
         styled(base, brand=None, overrides={"max_words_per_line": 0})
+
+
+def test_brand_moves_the_export_into_one_filter_graph(assets, tmp_path) -> None:
+    info = probe_media(assets["source"])
+    brand = BrandRender(
+        logo=LogoOverlay(assets["png"], "top-right", 0.2, 0.8),
+        intro=TitleCard("Hi", 1.0, "#000000", ass=tmp_path / "intro.ass"),
+        outro=TitleCard("Bye", 2.0, "#FFFFFF", ass=tmp_path / "outro.ass"),
+    )
+    req = ExportRequest(assets["source"], 0.2, 0.7, [], "1:1", "karaoke", "draft", brand=brand)
+    args = build_export_args(req, info, tmp_path / "c.ass", tmp_path / "o.mp4")
+    source = args.index(str(assets["source"]))
+    assert args[source - 5 : source] == ["-ss", "0.200", "-t", "0.500", "-i"], (
+        "the source is read for the clip's length only"
+    )
+    assert args[args.index(str(assets["png"])) - 1] == "-i"
+    assert "-vf" not in args and "-af" not in args
+    graph = args[args.index("-filter_complex") + 1]
+    assert "concat=n=3:v=1:a=1[vout][aout]" in graph and "loudnorm" in graph
+    assert "overlay=x=main_w-overlay_w-29:y=29" in graph and "aa=0.800" in graph
+    assert args[args.index("-t", source) + 1] == "3.500", "intro + clip + outro"
+    maps = [args[i + 1] for i, a in enumerate(args) if a == "-map"]
+    assert maps == ["[vout]", "[aout]"]
+
+    with pytest.raises(ValueError, match="ASS file"):
+        unwritten = BrandRender(intro=TitleCard("Hi", 1.0, "#000000"))
+        build_export_args(
+            ExportRequest(assets["source"], 0, 0.5, [], "1:1", "karaoke", brand=unwritten),
+            info,
+            tmp_path / "c.ass",
+            tmp_path / "o.mp4",
+        )
 
 
 # --- API --------------------------------------------------------------------------------------
