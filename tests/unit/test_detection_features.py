@@ -18,8 +18,8 @@ def info(text: str) -> SentenceInfo:
     return analyse(sentence)
 
 
-def infos(texts: list[str], **kwargs: object) -> list[SentenceInfo]:
-    return [analyse(s) for s in split_sentences(build(texts, **kwargs))]  # type: ignore[arg-type]
+def infos(texts: list[str], gaps: dict[int, float] | None = None) -> list[SentenceInfo]:
+    return [analyse(s) for s in split_sentences(build(texts, gaps=gaps))]
 
 
 # --- hook ---------------------------------------------------------------------------------
