@@ -1,4 +1,5 @@
-"""Aspect-ratio maths for reframing: output sizes and the centre crop. Pure, no I/O.
+"""Aspect-ratio maths for reframing: output sizes, the reframe modes, the centre crop and a
+crop placed around a point (clamped to the frame). Pure, no I/O.
 
 Dimensions are kept even because H.264 with yuv420p cannot encode odd widths/heights.
 """
@@ -80,3 +81,53 @@ def centre_crop(src_w: int, src_h: int, aspect: AspectRatio | str) -> CropBox:
         h = _even(w * ah // aw)
     w, h = max(w, 2), max(h, 2)
     return CropBox(x=_even((src_w - w) // 2), y=_even((src_h - h) // 2), w=w, h=h)
+
+
+class Reframe(StrEnum):
+    """How a source is fitted into an output of another aspect ratio.
+
+    `face` follows the speaker's face (centre when none is found), `center` is a fixed
+    centre crop, `fit` shows the whole frame over a blurred, filled copy of itself.
+    """
+
+    FACE = "face"
+    CENTER = "center"
+    FIT = "fit"
+
+
+DEFAULT_REFRAME = Reframe.FACE
+VALID_REFRAMES: tuple[str, ...] = tuple(r.value for r in Reframe)
+
+
+def parse_reframe(value: str | Reframe) -> Reframe:
+    """Parse a reframe mode ('face', 'center' or 'centre', 'fit') or raise ValueError."""
+    if isinstance(value, Reframe):
+        return value
+    norm = str(value).strip().lower()
+    if norm == "centre":
+        norm = Reframe.CENTER.value
+    try:
+        return Reframe(norm)
+    except ValueError:
+        raise ValueError(
+            f"Unknown reframe mode {value!r}; valid modes are: {', '.join(VALID_REFRAMES)}."
+        ) from None
+
+
+def clamp_crop_origin(
+    centre_x: float, centre_y: float, crop_w: int, crop_h: int, src_w: int, src_h: int
+) -> tuple[int, int]:
+    """Top-left corner (even, inside the frame) of a `crop_w`×`crop_h` crop centred as
+    near (`centre_x`, `centre_y`) as the frame allows."""
+    x = min(max(round(centre_x - crop_w / 2), 0), max(src_w - crop_w, 0))
+    y = min(max(round(centre_y - crop_h / 2), 0), max(src_h - crop_h, 0))
+    return _even(x), _even(y)
+
+
+def crop_around(
+    src_w: int, src_h: int, aspect: AspectRatio | str, centre_x: float, centre_y: float
+) -> CropBox:
+    """The `centre_crop`-sized box moved to be centred on a point, clamped to the frame."""
+    box = centre_crop(src_w, src_h, aspect)
+    x, y = clamp_crop_origin(centre_x, centre_y, box.w, box.h, src_w, src_h)
+    return CropBox(x=x, y=y, w=box.w, h=box.h)

@@ -1,5 +1,6 @@
-"""Render one clip: cut, centre-crop to the aspect ratio, burn in captions, normalise the
-loudness, encode H.264/AAC, all in one ffmpeg pass.
+"""Render one clip: cut, reframe to the aspect ratio (following the speaker's face, see
+`clipforge.media.reframe`), burn in captions, normalise the loudness, encode H.264/AAC,
+all in one ffmpeg pass.
 
 The ffmpeg command is built by a pure function (`build_export_args`) so it can be tested
 and benchmarked on its own; `render_clip` adds the files around it (ASS, SRT, VTT and a
@@ -21,13 +22,20 @@ import numpy as np
 import numpy.typing as npt
 
 from clipforge.domain.captions import CaptionStyle, build_ass, get_caption_style
-from clipforge.domain.framing import AspectRatio, centre_crop, parse_aspect_ratio
+from clipforge.domain.framing import (
+    DEFAULT_REFRAME,
+    AspectRatio,
+    Reframe,
+    parse_aspect_ratio,
+    parse_reframe,
+)
 from clipforge.domain.subtitles import clip_cues, to_srt, to_vtt
 from clipforge.domain.transcript import Word
 from clipforge.media.branding import BrandRender, branded_graph, write_title_cards
 from clipforge.media.ffmpeg import ProgressCallback, run_ffmpeg
 from clipforge.media.fonts import fonts_dir, fonts_dir_with
 from clipforge.media.probe import MediaInfo, probe_media
+from clipforge.media.reframe import CropPlan, plan_reframe, video_filter
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +45,8 @@ AUDIO_ONLY_FPS = 30
 
 #: Share of progress given to the main encode; the thumbnail takes the rest.
 _ENCODE_SHARE = 0.95
+#: Share of progress (taken from the encode's) given to face analysis before it.
+_ANALYSIS_SHARE = 0.05
 
 #: Loudness target: -14 LUFS integrated (what the big platforms normalise to), true peak
 #: -1.5 dBTP. Single-pass (dynamic) loudnorm, inside the one export command.
@@ -96,6 +106,8 @@ class ExportRequest:
     custom_style: CaptionStyle | None = None
     #: Logo and title cards (clipforge.media.branding); None: the clip alone.
     brand: BrandRender | None = None
+    #: How the source fits the aspect ratio: 'face' (follow the speaker), 'center', 'fit'.
+    reframe: str = DEFAULT_REFRAME.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +155,7 @@ def build_export_args(
     *,
     fonts: Path | None = None,
     keyframes: Sequence[float] = (),
+    crop: CropPlan | None = None,
 ) -> list[str]:
     """The ffmpeg arguments (after the binary and global flags) that render `req`.
 
@@ -152,6 +165,7 @@ def build_export_args(
     sources without audio get silence. The audio is loudness-normalised in the same pass.
     `keyframes` (clip-relative seconds) are forced as key frames, which makes seeking to
     them for the thumbnail cost a single frame decode. `fonts` overrides the fonts folder.
+    `crop` is a face-tracking plan (`plan_reframe`); without one, `face` crops centred.
     """
     aspect = parse_aspect_ratio(req.aspect_ratio)
     quality = get_quality_preset(req.quality)
@@ -165,11 +179,11 @@ def build_export_args(
     )
     args: list[str] = []
     if source_info.has_video and source_info.width and source_info.height:
-        box = centre_crop(source_info.width, source_info.height, aspect)
-        vf = (
-            f"crop={box.w}:{box.h}:{box.x}:{box.y},"
-            f"scale={out_w}:{out_h}:flags=lanczos,setsar=1,{ass_filter},format=yuv420p"
-        )
+        reframe = video_filter(
+            source_info.width, source_info.height, aspect, (out_w, out_h),
+            parse_reframe(req.reframe), crop, escape=escape_filter_value,
+        )  # fmt: skip
+        vf = f"{reframe},{ass_filter},format=yuv420p"
         args += ["-ss", _fmt(req.start), "-i", str(req.source)]
         video_map, audio_map = "0:v:0", "0:a:0"
         next_input = 1
@@ -289,6 +303,7 @@ async def render_clip(
     aspect = parse_aspect_ratio(req.aspect_ratio)
     style = req.custom_style or get_caption_style(req.caption_style)
     quality = get_quality_preset(req.quality)
+    reframe = parse_reframe(req.reframe)
     if req.start < 0 or req.end <= req.start:
         raise ValueError(f"Invalid clip range {req.start:.3f}–{req.end:.3f} s.")
     info = await asyncio.to_thread(probe_media, req.source)
@@ -338,9 +353,20 @@ async def render_clip(
     candidates = [lead + t for t in thumbnail_candidates(duration)]
     total = req.brand.total_seconds(duration) if req.brand is not None else duration
 
+    async def analysis_progress(fraction: float) -> None:
+        if on_progress is not None:
+            await on_progress(fraction * _ANALYSIS_SHARE)
+
     async def encode_progress(fraction: float) -> None:
         if on_progress is not None:
-            await on_progress(fraction * _ENCODE_SHARE)
+            await on_progress(_ANALYSIS_SHARE + fraction * (_ENCODE_SHARE - _ANALYSIS_SHARE))
+
+    crop: CropPlan | None = None
+    if reframe is Reframe.FACE and info.has_video and info.width and info.height:
+        crop = await plan_reframe(
+            req.source, info.width, info.height, req.start, duration, aspect, work_dir,
+            on_progress=analysis_progress,
+        )  # fmt: skip
 
     logger.info(
         "rendering %s [%.2f-%.2f] as %s/%s/%s",
@@ -353,7 +379,9 @@ async def render_clip(
     )
     try:
         await run_ffmpeg(
-            build_export_args(req, info, ass, partial, fonts=fonts, keyframes=candidates),
+            build_export_args(
+                req, info, ass, partial, fonts=fonts, keyframes=candidates, crop=crop
+            ),
             duration=total,
             on_progress=encode_progress,
             timeout=timeout,

@@ -1,4 +1,4 @@
-"""Aspect-ratio parsing and centre-crop maths."""
+"""Aspect-ratio parsing, reframe modes, centre-crop and placed-crop maths."""
 
 from __future__ import annotations
 
@@ -8,8 +8,12 @@ from clipforge.domain.framing import (
     OUTPUT_SIZES,
     AspectRatio,
     CropBox,
+    Reframe,
     centre_crop,
+    clamp_crop_origin,
+    crop_around,
     parse_aspect_ratio,
+    parse_reframe,
 )
 
 
@@ -80,3 +84,38 @@ def test_crop_rejects_degenerate_source() -> None:
         centre_crop(0, 1080, "9:16")
     with pytest.raises(ValueError):
         centre_crop(1920, 1080, "2:3")
+
+
+@pytest.mark.parametrize(
+    ("text", "mode"),
+    [("face", Reframe.FACE), (" Center ", Reframe.CENTER), ("centre", Reframe.CENTER),
+     ("FIT", Reframe.FIT), (Reframe.FIT, Reframe.FIT)],
+)  # fmt: skip
+def test_parse_reframe(text: str, mode: Reframe) -> None:
+    assert parse_reframe(text) is mode
+
+
+def test_parse_reframe_rejects_unknown_with_valid_list() -> None:
+    with pytest.raises(ValueError) as err:
+        parse_reframe("zoom")
+    for valid in ("face", "center", "fit"):
+        assert valid in str(err.value)
+
+
+def test_crop_around_a_point_moves_the_centre_crop_and_clamps() -> None:
+    assert crop_around(1920, 1080, "9:16", 300, 540) == CropBox(x=0, y=0, w=606, h=1080)
+    assert crop_around(1920, 1080, "9:16", 1000, 540) == CropBox(x=696, y=0, w=606, h=1080)
+    assert crop_around(1920, 1080, "9:16", 5000, -5) == CropBox(x=1314, y=0, w=606, h=1080)
+    # Portrait source to landscape: the crop moves vertically.
+    assert crop_around(1080, 1920, "16:9", 540, 400) == CropBox(x=0, y=96, w=1080, h=606)
+
+
+@pytest.mark.parametrize(("cx", "cy"), [(-100, -100), (0, 0), (333.3, 77.7), (1e6, 1e6)])
+@pytest.mark.parametrize(("sw", "sh"), [(1920, 1080), (1281, 719), (333, 777)])
+def test_clamped_origin_is_even_and_keeps_the_crop_inside(
+    cx: float, cy: float, sw: int, sh: int
+) -> None:
+    box = centre_crop(sw, sh, "1:1")
+    x, y = clamp_crop_origin(cx, cy, box.w, box.h, sw, sh)
+    assert x % 2 == 0 and y % 2 == 0
+    assert 0 <= x <= sw - box.w and 0 <= y <= sh - box.h
