@@ -156,6 +156,11 @@ class Labels:
         return [s for p in self.parts for s in p.sentences]
 
     @property
+    def sentence_texts(self) -> list[str]:
+        """The script's sentences, one per span of `sentences`."""
+        return [t for p in self.parts for t in split_sentences(p.text)]
+
+    @property
     def script(self) -> str:
         return " ".join(p.text for p in self.parts)
 

@@ -13,13 +13,18 @@ Definitions (all times in seconds on the episode's timeline):
 * **Boundary error.** Over matched pairs, the mean of |C.start - H.start| and of
   |C.end - H.end|, reported separately; None when nothing matched.
 * **Mid-sentence share.** The script's sentences (exact spans from rendering) are mapped to
-  the transcript's words: each word belongs to the sentence whose span is nearest to the
-  word's midpoint (containing it, else the closest edge). A sentence's first and last mapped
-  words are its boundary words. A clip's edge words are the first and the last transcript
-  word whose midpoint lies inside the clip. The clip *starts mid-sentence* when its first
-  edge word is not the first word of a sentence, and *ends mid-sentence* when its last edge
-  word is not the last word of a sentence; a clip that holds no word counts as both. The
-  share is the fraction of proposals that start or end mid-sentence.
+  the transcript's words. Each word belongs to the script sentence its text aligns with
+  (difflib's longest matching blocks over `normalize_for_wer` tokens of script and
+  transcript). A word that aligns with nothing (misheard) belongs to the sentence whose span
+  is nearest its anchor in time (containing it, else the closest edge; the earlier on a
+  tie); the anchor is 0.1 s before the word's end, or its midpoint if later, because
+  recognisers often stretch a word's start back over the pause before it. A sentence's
+  first and last words so mapped are its boundary words. A clip's edge words are the first
+  and the last transcript word whose midpoint lies inside the clip. The clip *starts
+  mid-sentence* when its first edge word is not the first word of a sentence, and *ends
+  mid-sentence* when its last edge word is not the last word of a sentence; a clip that
+  holds no word counts as both. The share is the fraction of proposals that start or end
+  mid-sentence.
 * **WER** is `clipforge.domain.text.word_error_rate(script, transcript text)`; **real-time
   factor** is recognition seconds / audio seconds.
 """
@@ -29,7 +34,10 @@ from __future__ import annotations
 import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from typing import Protocol
+
+from clipforge.domain.text import normalize_for_wer
 
 
 class Timed(Protocol):
@@ -44,6 +52,8 @@ class Timed(Protocol):
 
 #: Minimum overlap, as a share of the shorter span, for a clip to hit a highlight.
 MATCH_RATIO = 0.5
+#: How far before a word's end its anchor lies (see the module docstring).
+ANCHOR_BEFORE_END = 0.1
 
 
 def overlap(a: Timed, b: Timed) -> float:
@@ -112,20 +122,72 @@ class SentenceEdges:
     starts: frozenset[int]
     ends: frozenset[int]
 
+    def shifted(self, by: int) -> SentenceEdges:
+        """The same edges for these words placed `by` words later in a longer list."""
+        return SentenceEdges(
+            frozenset(w + by for w in self.starts), frozenset(w + by for w in self.ends)
+        )
 
-def sentence_edges(words: Sequence[Timed], sentences: Sequence[Timed]) -> SentenceEdges:
-    """Map script sentences onto transcript words (see the module docstring)."""
+
+def sentence_edges(
+    words: Sequence[Timed],
+    sentences: Sequence[Timed],
+    *,
+    word_texts: Sequence[str] | None = None,
+    sentence_texts: Sequence[str] | None = None,
+) -> SentenceEdges:
+    """Map script sentences onto transcript words (see the module docstring).
+
+    With both texts given, words are placed by aligning their text with the script's;
+    words that do not align (misrecognised) fall back to their timing.
+    """
+    if (word_texts is None) != (sentence_texts is None):
+        raise ValueError("give both word_texts and sentence_texts, or neither")
     if not sentences:
         return SentenceEdges(frozenset(), frozenset())
+    owners: list[int | None] = [None] * len(words)
+    if word_texts is not None and sentence_texts is not None:
+        if len(word_texts) != len(words) or len(sentence_texts) != len(sentences):
+            raise ValueError("one text per word and one per sentence")
+        owners = _aligned_owners(word_texts, sentence_texts)
     ordered = sorted(range(len(sentences)), key=lambda k: sentences[k].start)
     starts = [sentences[k].start for k in ordered]
     first: dict[int, int] = {}
     last: dict[int, int] = {}
     for w, word in enumerate(words):
-        owner = _nearest(sentences, ordered, starts, (word.start + word.end) / 2)
+        owner = owners[w]
+        if owner is None:
+            owner = _nearest(sentences, ordered, starts, anchor(word))
         first.setdefault(owner, w)
         last[owner] = w
     return SentenceEdges(frozenset(first.values()), frozenset(last.values()))
+
+
+def _aligned_owners(word_texts: Sequence[str], sentence_texts: Sequence[str]) -> list[int | None]:
+    """For each word, the sentence its text aligns with in the script (None: no match)."""
+    script: list[str] = []
+    sentence_of: list[int] = []
+    for k, text in enumerate(sentence_texts):
+        tokens = normalize_for_wer(text)
+        script.extend(tokens)
+        sentence_of.extend([k] * len(tokens))
+    heard: list[str] = []
+    word_of: list[int] = []
+    for w, text in enumerate(word_texts):
+        tokens = normalize_for_wer(text)
+        heard.extend(tokens)
+        word_of.extend([w] * len(tokens))
+    owners: list[int | None] = [None] * len(word_texts)
+    matcher = SequenceMatcher(None, script, heard, autojunk=False)
+    for a, b, size in matcher.get_matching_blocks():
+        for i in range(size):
+            owners[word_of[b + i]] = sentence_of[a + i]
+    return owners
+
+
+def anchor(word: Timed) -> float:
+    """The instant that places an unaligned word in a sentence (see the module docstring)."""
+    return max((word.start + word.end) / 2, word.end - ANCHOR_BEFORE_END)
 
 
 def _nearest(sentences: Sequence[Timed], ordered: list[int], starts: list[float], t: float) -> int:
@@ -142,8 +204,9 @@ def _nearest(sentences: Sequence[Timed], ordered: list[int], starts: list[float]
 
 def edge_words(words: Sequence[Timed], clip: Timed) -> tuple[int, int] | None:
     """Indices of the first and last word whose midpoint lies inside the clip, if any."""
-    inside = [w for w, word in enumerate(words) if clip.start <= (word.start + word.end) / 2]
-    inside = [w for w in inside if (words[w].start + words[w].end) / 2 <= clip.end]
+    inside = [
+        w for w, word in enumerate(words) if clip.start <= (word.start + word.end) / 2 <= clip.end
+    ]
     return (inside[0], inside[-1]) if inside else None
 
 
@@ -156,12 +219,11 @@ def is_mid_sentence(clip: Timed, words: Sequence[Timed], edges: SentenceEdges) -
 
 
 def mid_sentence_share(
-    clips: Sequence[Timed], words: Sequence[Timed], sentences: Sequence[Timed]
+    clips: Sequence[Timed], words: Sequence[Timed], edges: SentenceEdges
 ) -> float | None:
     """Fraction of clips that start or end mid-sentence; None when there are no clips."""
     if not clips:
         return None
-    edges = sentence_edges(words, sentences)
     return sum(is_mid_sentence(c, words, edges) for c in clips) / len(clips)
 
 

@@ -35,7 +35,14 @@ from eval.episodes import (
     load_episodes,
     load_labels,
 )
-from eval.metrics import boundary_error, match, mid_sentence_share, precision_at
+from eval.metrics import (
+    SentenceEdges,
+    boundary_error,
+    match,
+    mid_sentence_share,
+    precision_at,
+    sentence_edges,
+)
 from eval.transcribe import DEFAULT_ENGINE, load_transcript
 
 if TYPE_CHECKING:
@@ -101,10 +108,23 @@ def available_detectors() -> list[Detector]:
 
 @dataclass(frozen=True, slots=True)
 class Case:
-    """One episode ready to score: its labels and a transcript of its audio."""
+    """One episode ready to score: its labels, a transcript of its audio, and which of the
+    transcript's words begin and end the script's sentences."""
 
     labels: Labels
     transcript: Transcript
+    edges: SentenceEdges
+
+    @classmethod
+    def build(cls, labels: Labels, transcript: Transcript) -> Case:
+        words = transcript.words
+        edges = sentence_edges(
+            words,
+            labels.sentences,
+            word_texts=[w.text for w in words],
+            sentence_texts=labels.sentence_texts,
+        )
+        return cls(labels, transcript, edges)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +153,7 @@ def load_cases(engine: str = DEFAULT_ENGINE, slugs: Sequence[str] | None = None)
             continue
         transcript = load_transcript(episode.slug, engine)
         if transcript is not None:
-            cases.append(Case(load_labels(episode.slug), transcript))
+            cases.append(Case.build(load_labels(episode.slug), transcript))
     return cases
 
 
@@ -141,7 +161,7 @@ def score_episode(case: Case, clips: list[Span], seconds: float) -> EpisodeScore
     highlights = case.labels.highlights
     pairs = match(clips, highlights)
     err = boundary_error(clips, highlights)
-    share = mid_sentence_share(clips, case.transcript.words, case.labels.sentences)
+    share = mid_sentence_share(clips, case.transcript.words, case.edges)
     return EpisodeScore(
         episode=case.labels.slug,
         precision_at_5=precision_at(clips, highlights, PRECISION_K),
@@ -198,18 +218,27 @@ def join_cases(cases: Sequence[Case], minutes: float = LONG_MINUTES) -> Case:
         raise ValueError("need at least one transcript with a duration")
     segments: list[Segment] = []
     parts: list[LabelledPart] = []
+    starts: set[int] = set()
+    ends: set[int] = set()
     offset = 0.0
+    words = 0
     k = 0
     while offset < minutes * 60:
         case = usable[k % len(usable)]
         k += 1
         segments.extend(_shift_segment(s, offset) for s in case.transcript.segments)
         parts.extend(_shift_part(p, offset) for p in case.labels.parts)
+        # Each episode's own alignment, shifted: aligning an hour of text at once is slow.
+        edges = case.edges.shifted(words)
+        starts |= edges.starts
+        ends |= edges.ends
+        words += len(case.transcript.words)
         offset += case.transcript.duration
     duration = round(offset, 3)
     return Case(
         labels=Labels(slug=f"joined-{k}", duration=duration, parts=tuple(parts)),
         transcript=Transcript(language="en", duration=duration, segments=tuple(segments)),
+        edges=SentenceEdges(frozenset(starts), frozenset(ends)),
     )
 
 
@@ -255,7 +284,7 @@ def evaluate_long(detector: Detector, joined: Case, count: int = LONG_COUNT) -> 
         count=count,
         seconds=elapsed,
         precision=precision_at(clips, joined.labels.highlights, count),
-        mid_sentence=mid_sentence_share(clips, joined.transcript.words, joined.labels.sentences),
+        mid_sentence=mid_sentence_share(clips, joined.transcript.words, joined.edges),
     )
 
 

@@ -84,6 +84,14 @@ def test_sentence_edges_map_script_sentences_onto_transcript_words() -> None:
     assert edges.ends == {2, 5}
 
 
+def test_a_word_stretched_back_over_the_pause_belongs_to_the_next_sentence() -> None:
+    # Recognisers often start a sentence's first word where the previous word ended.
+    words = [Span(0.0, 2.9), Span(2.9, 3.5), Span(3.6, 6.0)]
+    edges = sentence_edges(words, SENTENCES)
+    assert edges.starts == {0, 1}
+    assert edges.ends == {0, 2}
+
+
 def test_edge_words_use_word_midpoints() -> None:
     assert edge_words(WORDS, Span(-0.25, 3.25)) == (0, 2)
     assert edge_words(WORDS, Span(0.6, 3.25)) == (1, 2)  # word 0's midpoint is 0.45
@@ -91,14 +99,36 @@ def test_edge_words_use_word_midpoints() -> None:
 
 
 def test_mid_sentence_share() -> None:
+    edges = sentence_edges(WORDS, SENTENCES)
     whole = Span(-0.25, 6.25)  # both sentences
     first = Span(-0.2, 3.3)  # sentence 1 exactly
     late_start = Span(1.0, 6.0)  # starts on word 1
     early_end = Span(3.3, 4.6)  # ends on word 4
-    assert mid_sentence_share([whole, first], WORDS, SENTENCES) == 0.0
-    assert mid_sentence_share([whole, late_start, early_end, first], WORDS, SENTENCES) == 0.5
-    assert mid_sentence_share([Span(20, 30)], WORDS, SENTENCES) == 1.0  # no words inside
-    assert mid_sentence_share([], WORDS, SENTENCES) is None
+    assert mid_sentence_share([whole, first], WORDS, edges) == 0.0
+    assert mid_sentence_share([whole, late_start, early_end, first], WORDS, edges) == 0.5
+    assert mid_sentence_share([Span(20, 30)], WORDS, edges) == 1.0  # no words inside
+    assert mid_sentence_share([], WORDS, edges) is None
+
+
+def test_text_alignment_beats_timing_when_the_recogniser_stretches_a_word() -> None:
+    # "it." was stretched over the whole pause, so by timing it would open sentence 2.
+    sentences = [Span(0.0, 2.5), Span(3.5, 5.0)]
+    words = [Span(0.0, 1.0), Span(1.0, 3.4), Span(3.4, 4.2), Span(4.2, 5.0)]
+    texts = [" Stop", " it.", " Then", " go."]
+    script = ["Stop it.", "Then go."]
+    by_time = sentence_edges(words, sentences)
+    assert by_time.starts == {0, 1}
+    aligned = sentence_edges(words, sentences, word_texts=texts, sentence_texts=script)
+    assert aligned.starts == {0, 2}
+    assert aligned.ends == {1, 3}
+    # A misheard word aligns with nothing and falls back to its timing.
+    misheard = sentence_edges(
+        words, sentences, word_texts=[" Stop", " it.", " Den", " go."], sentence_texts=script
+    )
+    assert misheard.starts == {0, 2}
+    with pytest.raises(ValueError):
+        sentence_edges(words, sentences, word_texts=texts)
+    assert sentence_edges(words, sentences).shifted(10).starts == {10, 11}
 
 
 def test_real_time_factor() -> None:
