@@ -6,8 +6,9 @@ import hashlib
 import itertools
 import multiprocessing
 import os
+import uuid
 import wave
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from types import SimpleNamespace
@@ -15,6 +16,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from clipforge import accounts
 from clipforge.asr import bundled_model
 from clipforge.asr.bundled_model import (
     EXPECTED_SHA256,
@@ -33,9 +35,16 @@ from clipforge.asr.transcriber import (
     merge_word_pieces,
     resolve_compute_type,
 )
+from clipforge.bootstrap import Resources
 from clipforge.config import Settings
+from clipforge.db import repository
+from clipforge.db.tables import Video
+from clipforge.domain.keys import audio_key
+from clipforge.domain.status import Stage, VideoStatus
 from clipforge.domain.text import word_error_rate
-from clipforge.domain.transcript import Transcript, Word
+from clipforge.domain.transcript import Segment, Transcript, Word
+from clipforge.pipeline.base import PermanentError, RetryableError
+from clipforge.pipeline.transcribe import TranscribeStage
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SPEECH_WAV = FIXTURES / "speech.wav"
@@ -424,3 +433,86 @@ def test_near_silence_yields_no_hallucinated_words(model_data_dir: Path, tmp_pat
     transcript = transcriber.transcribe(path)
     assert transcript.segments == ()
     assert transcript.duration == pytest.approx(8.0)
+
+
+# --- the transcribe stage -----------------------------------------------------------------
+
+
+class ScriptedEngine:
+    """A Transcriber that answers with a fixed transcript (or error), recording its calls."""
+
+    name = "scripted"
+    model = "fixed"
+
+    def __init__(self, error: TranscriptionError | None = None) -> None:
+        self.error = error
+        self.languages: list[str | None] = []
+
+    def transcribe(
+        self,
+        audio: Path,
+        *,
+        on_progress: Callable[[float], None] | None = None,
+        language: str | None = None,
+    ) -> Transcript:
+        self.languages.append(language)
+        if self.error is not None:
+            raise self.error
+        word = Word(" Hello.", 0.5, 0.9, 0.9)
+        segment = Segment("Hello.", 0.5, 0.9, (word,))
+        return Transcript(language or "en", 14.0, (segment,), engine="scripted", model="fixed")
+
+
+async def stored_video(res: Resources) -> str:
+    """A video in the transcribing state whose extracted audio is the speech fixture."""
+    owner = accounts.local_user(res.sessions).id
+    video_id = uuid.uuid4().hex
+    with res.sessions.begin() as session:
+        session.add(
+            Video(
+                id=video_id,
+                owner_id=owner,
+                status=VideoStatus.TRANSCRIBING,
+                stage=Stage.TRANSCRIBE,
+                source_kind="upload",
+                source="talk.mp4",
+                audio_key=audio_key(video_id),
+            )
+        )
+    await res.storage.put_file(audio_key(video_id), SPEECH_WAV)
+    return video_id
+
+
+async def no_progress(_: float) -> None:
+    pass
+
+
+async def test_stage_passes_the_language_and_stores_loudness(resources: Resources) -> None:
+    video_id = await stored_video(resources)
+    engine = ScriptedEngine()
+    stage = TranscribeStage(resources.sessions, resources.storage, resources.queues, engine)
+    await stage.run({"video_id": video_id, "owner_id": None, "language": "de"}, no_progress)
+    assert engine.languages == ["de"]
+    with resources.sessions() as session:
+        row = repository.get_transcript(session, video_id)
+        assert row is not None
+        assert (row.engine, row.model, row.language) == ("scripted", "fixed", "de")
+        loudness = row.data["extra"]["loudness"]
+    assert loudness["hop_seconds"] == 0.5 and len(loudness["dbfs"]) == 29
+    assert all(round(d, 1) == d for d in loudness["dbfs"])  # rounded to 0.1 dB
+    assert max(loudness["dbfs"]) > -40 > min(loudness["dbfs"])  # speech and pauses differ
+
+
+@pytest.mark.parametrize(
+    ("retryable", "expected"), [(False, PermanentError), (True, RetryableError)]
+)
+async def test_stage_failure_kind_follows_the_engine(
+    resources: Resources, retryable: bool, expected: type[Exception]
+) -> None:
+    video_id = await stored_video(resources)
+    error = TranscriptionError("the ASR endpoint refused the API key", retryable=retryable)
+    stage = TranscribeStage(
+        resources.sessions, resources.storage, resources.queues, ScriptedEngine(error)
+    )
+    with pytest.raises(expected, match=r"Speech recognition failed: .*refused the API key"):
+        await stage.run({"video_id": video_id, "owner_id": None}, no_progress)
