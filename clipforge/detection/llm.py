@@ -375,14 +375,20 @@ class _Run:
         )
 
     def _snap(self, first: Word, last: Word) -> tuple[float, float] | None:
-        """Word edges with the usual padding, unpadded if padding would pass max_seconds."""
+        """Word edges with the usual padding, unpadded if padding would pass max_seconds.
+
+        Padding also stays inside the search range (the words themselves already do).
+        """
         try:
             trim = snap_to_words(self.words, first.start, last.end, duration=self.duration)
         except ValueError:
             return None
         if trim.end - trim.start > self.options.max_seconds:
             return round(first.start, 3), round(last.end, 3)
-        return trim.start, trim.end
+        low, high = self.options.search_start, self.options.search_end
+        start = trim.start if low is None else max(trim.start, low)
+        end = trim.end if high is None else min(trim.end, high)
+        return start, end
 
     # --- pass 2 ------------------------------------------------------------------------
 

@@ -499,3 +499,15 @@ def test_an_unexpected_error_still_falls_back(
         assert harness.scorer().refine(TRANSCRIPT, LOCAL, OPTIONS) is LOCAL
     [warning] = warnings(caplog)
     assert "boom" in warning
+
+
+def test_padding_stays_inside_the_search_range(harness: Harness) -> None:
+    # Sentence 6 starts at 30.0 s; the word before it ends at 29.6 s, so it would pad to 29.85.
+    options = DetectOptions(min_seconds=15, max_seconds=60, count=1, search_start=29.95)
+    moments = '{"moments": [{"first": 0, "last": 4, "score": 80, "breakdown": {"hook": 20,'
+    moments += ' "flow": 20, "value": 20, "shareability": 20}, "reason": "\\"Here is\\""}]}'
+    harness.server.add("POST", CHAT, Reply.json(completion(moments)))
+    [clip] = harness.scorer().refine(TRANSCRIPT, LOCAL, options)
+    assert "[0] 0:30 Here is the part nobody tells you in school." in harness.prompt(0)
+    assert clip.text.startswith(TALK[6]) and clip.text.endswith(TALK[10])
+    assert (clip.start, clip.score) == (29.95, 80)
