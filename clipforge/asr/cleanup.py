@@ -125,20 +125,33 @@ def is_sentence_end(word: Word) -> bool:
 
 
 def sentence_groups(words: Sequence[Word], *, max_gap: float = 2.0) -> list[list[Word]]:
-    """Words grouped into sentences: cut after terminal punctuation and at gaps >= max_gap."""
+    """Words grouped into sentences: cut after terminal punctuation and at gaps >= max_gap.
+
+    An ellipsis followed by a lower-case word trails off mid-sentence ("So... what now?"),
+    so it does not cut.
+    """
     groups: list[list[Word]] = []
     current: list[Word] = []
-    for word in words:
+    for index, word in enumerate(words):
         if current and word.start - current[-1].end >= max_gap:
             groups.append(current)
             current = []
         current.append(word)
-        if is_sentence_end(word):
+        following = words[index + 1] if index + 1 < len(words) else None
+        if is_sentence_end(word) and not _trails_off(word, following):
             groups.append(current)
             current = []
     if current:
         groups.append(current)
     return groups
+
+
+def _trails_off(word: Word, following: Word | None) -> bool:
+    text = word.clean.rstrip(_CLOSERS)
+    if following is None or not text.endswith(("...", "…")):
+        return False
+    first = next((ch for ch in following.clean if ch.isalpha()), "")
+    return first.islower()
 
 
 def split_sentences(

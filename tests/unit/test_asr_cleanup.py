@@ -127,9 +127,11 @@ def test_unpunctuated_speech_is_cut_at_its_widest_pause() -> None:
     assert all(s.end - s.start <= 20.0 for s in segments)
 
 
-def test_abbreviations_do_not_cut() -> None:
+def test_abbreviations_and_trailing_ellipses_do_not_cut() -> None:
     segments = split_sentences(words_at("Ask Dr. Smith today. Then go."))
     assert [s.text for s in segments] == ["Ask Dr. Smith today.", "Then go."]
+    segments = split_sentences(words_at("So... what now? Well... Nothing."))
+    assert [s.text for s in segments] == ["So... what now?", "Well...", "Nothing."]
 
 
 # --- hallucinations ------------------------------------------------------------------------
