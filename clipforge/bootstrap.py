@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -27,6 +27,9 @@ from clipforge.storage import S3Storage, Storage, StorageError, build_storage
 
 log = logging.getLogger(__name__)
 
+#: Redis connections per process for API-side commands (each is one short round trip).
+REDIS_POOL_SIZE = 50
+
 
 @dataclass
 class Resources:
@@ -42,8 +45,20 @@ class Resources:
 
     @cached_property
     def redis(self) -> Redis:
-        """A plain async client for small shared counters (rate limits), short timeouts."""
-        return Redis.from_url(self.redis_url, socket_timeout=2, socket_connect_timeout=2)
+        """A plain async client for small shared counters and caches, short timeouts.
+
+        A blocking pool: past `REDIS_POOL_SIZE` commands in flight, a request waits (up to
+        the socket timeout) for a connection instead of failing at once, which would
+        silently skip the rate limit and the status cache under load.
+        """
+        pool = BlockingConnectionPool.from_url(
+            self.redis_url,
+            max_connections=REDIS_POOL_SIZE,
+            timeout=2,
+            socket_timeout=2,
+            socket_connect_timeout=2,
+        )
+        return Redis.from_pool(pool)  # owns the pool: aclose() closes its connections
 
     @cached_property
     def transcriber(self) -> Transcriber:

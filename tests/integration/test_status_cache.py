@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import httpx
@@ -12,6 +13,7 @@ from clipforge import accounts
 from clipforge.api.app import create_app
 from clipforge.api.key_cache import KeyCache
 from clipforge.api.status_cache import StatusCache, decode_video, encode_video
+from clipforge.bootstrap import REDIS_POOL_SIZE
 from clipforge.db.tables import Video
 from tests.conftest import make_settings
 
@@ -189,3 +191,12 @@ async def test_key_cache_remembers_valid_keys_for_a_short_time(resources):
     assert cache.get(new.secret) == (user, new.key)
     cache.put("cf_other", user, new.key)
     assert cache.get(new.secret) is None, "the oldest entry makes room"
+
+
+async def test_more_commands_in_flight_than_connections_wait_instead_of_failing(resources):
+    """Under load a request waits for a pooled Redis connection; failing would silently skip
+    the rate limit and this cache (both fail open)."""
+    key = f"{resources.settings.redis_prefix}:pooltest"
+    burst = REDIS_POOL_SIZE * 3
+    results = await asyncio.gather(*(resources.redis.incr(key) for _ in range(burst)))
+    assert sorted(results) == list(range(1, burst + 1))
