@@ -94,7 +94,6 @@ class OpenAICompatibleTranscriber:
             raise TranscriptionError(f"audio file not found: {audio}")
         total = wav_duration(audio)
         language = language or self.language
-        detected: str | None = None
         segments: list[Segment] = []
         search = min(_CUT_SEARCH_SECONDS, self.chunk_seconds / 4)
         headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
@@ -118,14 +117,14 @@ class OpenAICompatibleTranscriber:
                     ) from exc
                 if result.words:
                     segments.append(make_segment(_monotonic(result.words)))
-                if language is None and result.language:
-                    # Later chunks in the language of the first: a music break or a short
-                    # chunk could otherwise be detected as something else.
-                    detected = language = result.language
+                if language is None and result.language and result.words:
+                    # Later chunks in the language of the first one with speech: a music
+                    # break or a short chunk could otherwise be detected as something else.
+                    language = result.language
                 if on_progress is not None and total > 0:
                     on_progress(min(1.0, chunk_end / total))
         raw = Transcript(
-            language=language or detected or "en",
+            language=language or "en",
             duration=total,
             segments=tuple(segments),
             engine=ENGINE,

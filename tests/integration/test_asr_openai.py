@@ -134,25 +134,28 @@ def test_language_setting_and_per_call_language_are_sent() -> None:
 
 
 def test_long_audio_goes_in_chunks_with_times_offset(tmp_path: Path) -> None:
-    audio = tone(tmp_path, 25.0, pauses=(9.0, 18.0))
+    audio = tone(tmp_path, 35.0, pauses=(9.0, 18.0, 27.0))
+    # A music intro: no words, and a language guessed from nothing.
+    intro = Reply.json({"text": "", "language": "welsh", "duration": 9.1, "words": []})
     with ReplayServer() as server:
-        server.add("POST", ROUTE, Reply.recorded("asr_server_segment_words.json"))
+        server.add("POST", ROUTE, intro, Reply.recorded("asr_server_segment_words.json"))
         progress: list[float] = []
         transcript = engine(server, chunk_seconds=10.0).transcribe(
             audio, on_progress=progress.append
         )
     sent = [multipart(r) for r in server.requests]
     seconds = [wav_seconds(files["file"]) for _, files in sent]
-    assert seconds == pytest.approx([9.1, 9.0, 6.9], abs=0.06)  # cut in the pauses, <= 10 s
-    assert sum(seconds) == pytest.approx(25.0, abs=0.001)  # nothing lost or sent twice
-    assert "language" not in sent[0][0]
-    # The first chunk's detected language is kept for the rest (no per-chunk flip-flopping).
-    assert sent[1][0]["language"] == sent[2][0]["language"] == ["en"]
-    offsets = [0.0, seconds[0], seconds[0] + seconds[1]]
+    assert seconds == pytest.approx([9.1, 9.0, 9.0, 7.9], abs=0.06)  # cut in pauses, <= 10 s
+    assert sum(seconds) == pytest.approx(35.0, abs=0.001)  # nothing lost or sent twice
+    languages = [fields.get("language") for fields, _ in sent]
+    # Detected on the first chunk with speech, then kept (no per-chunk flip-flopping).
+    assert languages == [None, None, ["en"], ["en"]]
+    assert transcript.language == "en"
+    offsets = [sum(seconds[:i]) for i in (1, 2, 3)]
     starts = [s.start for s in transcript.segments if s.text.startswith("We deploy")]
     assert starts == pytest.approx(offsets, abs=0.001)
     assert transcript.text.count("We deploy everything on Kubernetes. Don't we?") == 3
-    assert progress == sorted(progress) and progress[-1] == 1.0 and len(progress) == 3
+    assert progress == sorted(progress) and progress[-1] == 1.0 and len(progress) == 4
 
 
 def test_stock_captions_over_trailing_silence_are_dropped(tmp_path: Path) -> None:
