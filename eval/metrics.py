@@ -9,6 +9,9 @@ Definitions (all times in seconds on the episode's timeline):
   and two clips cut from one highlight earn one hit.
 * **precision@k.** Matched clips among the top k proposals, divided by k. Fewer than k
   proposals count as misses (the detector was asked for k and a user sees what it gave).
+* **tight precision@k.** The same with a stricter match: intersection over union >= 0.5.
+  The half-of-the-shorter rule accepts a 15 s clip anywhere inside a 30 s highlight or a
+  60 s clip that half-covers one; this one asks for a clip that is about the highlight.
 * **recall.** Share of labelled highlights matched by any of the proposals given.
 * **Boundary error.** Over matched pairs, the mean of |C.start - H.start| and of
   |C.end - H.end|, reported separately; None when nothing matched.
@@ -32,7 +35,7 @@ Definitions (all times in seconds on the episode's timeline):
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Protocol
@@ -52,6 +55,8 @@ class Timed(Protocol):
 
 #: Minimum overlap, as a share of the shorter span, for a clip to hit a highlight.
 MATCH_RATIO = 0.5
+#: Intersection over union needed under the stricter rule.
+TIGHT_IOU = 0.5
 #: How far before a word's end its anchor lies (see the module docstring).
 ANCHOR_BEFORE_END = 0.1
 
@@ -66,14 +71,32 @@ def is_match(clip: Timed, highlight: Timed, ratio: float = MATCH_RATIO) -> bool:
     return shared > 0 and shared >= ratio * shorter
 
 
-def match(clips: Sequence[Timed], highlights: Sequence[Timed]) -> list[tuple[int, int]]:
+def iou(a: Timed, b: Timed) -> float:
+    """Intersection over union of two spans (0 when they do not overlap)."""
+    shared = overlap(a, b)
+    union = (a.end - a.start) + (b.end - b.start) - shared
+    return shared / union if union > 0 else 0.0
+
+
+def is_tight_match(clip: Timed, highlight: Timed) -> bool:
+    """The stricter rule: intersection over union >= 0.5, so the clip must be about the
+    highlight, not a part of it or a long stretch around it."""
+    return iou(clip, highlight) >= TIGHT_IOU
+
+
+Rule = Callable[[Timed, Timed], bool]
+
+
+def match(
+    clips: Sequence[Timed], highlights: Sequence[Timed], rule: Rule = is_match
+) -> list[tuple[int, int]]:
     """One-to-one (clip index, highlight index) pairs, clips taken in rank order."""
     taken: set[int] = set()
     pairs: list[tuple[int, int]] = []
     for i, clip in enumerate(clips):
         best: int | None = None
         for j, highlight in enumerate(highlights):
-            if j in taken or not is_match(clip, highlight):
+            if j in taken or not rule(clip, highlight):
                 continue
             if best is None or overlap(clip, highlight) > overlap(clip, highlights[best]):
                 best = j
@@ -83,10 +106,12 @@ def match(clips: Sequence[Timed], highlights: Sequence[Timed]) -> list[tuple[int
     return pairs
 
 
-def precision_at(clips: Sequence[Timed], highlights: Sequence[Timed], k: int = 5) -> float:
+def precision_at(
+    clips: Sequence[Timed], highlights: Sequence[Timed], k: int = 5, rule: Rule = is_match
+) -> float:
     if k < 1:
         raise ValueError("k must be >= 1")
-    return len(match(clips[:k], highlights)) / k
+    return len(match(clips[:k], highlights, rule)) / k
 
 
 def recall(clips: Sequence[Timed], highlights: Sequence[Timed]) -> float:

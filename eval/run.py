@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import sys
 import time
 import traceback
@@ -38,6 +39,7 @@ from eval.episodes import (
 from eval.metrics import (
     SentenceEdges,
     boundary_error,
+    is_tight_match,
     match,
     mid_sentence_share,
     precision_at,
@@ -56,6 +58,8 @@ LONG_MINUTES = 60
 #: Clips asked for on the joined hour: about a quarter of its highlights, so a detector that
 #: ranks well across episodes can fill every slot with a real one.
 LONG_COUNT = 20
+#: Seeds averaged for the chance reference column.
+CHANCE_DRAWS = 20
 
 #: A detector takes a transcript and how many clips to propose; it returns them ranked.
 Detect = Callable[[Transcript, int], list[Span]]
@@ -103,6 +107,46 @@ def available_detectors() -> list[Detector]:
     return found
 
 
+def chance_detector(seed: int) -> Detector:
+    """Random non-overlapping clips of 15-60 s: the floor the other figures should clear.
+
+    Highlights fill much of each episode's speech, so chance is far from zero; reading the
+    detectors against it says how much of their score is ranking rather than luck.
+    """
+
+    def detect(transcript: Transcript, count: int) -> list[Span]:
+        rng = random.Random(f"{seed}:{transcript.duration}")
+        chosen: list[Span] = []
+        for _ in range(50 * count):
+            if len(chosen) == count:
+                break
+            length = rng.uniform(MIN_SECONDS, MAX_SECONDS)
+            start = rng.uniform(0.0, max(0.0, transcript.duration - length))
+            clip = Span(start, start + length)
+            if all(clip.end <= c.start or clip.start >= c.end for c in chosen):
+                chosen.append(clip)
+        return chosen
+
+    return Detector(f"chance-{seed}", detect)
+
+
+def chance_summary(
+    cases: Sequence[Case], joined: Case, count: int, draws: int = CHANCE_DRAWS
+) -> dict[str, float | None]:
+    """Summary figures of the chance detector, averaged over `draws` seeds."""
+    totals: dict[str, list[float]] = {}
+    for seed in range(draws):
+        detector = chance_detector(seed)
+        summary = summarise(evaluate_detection(detector, cases, count))
+        long = evaluate_long(detector, joined)
+        summary["long_precision"] = long.precision
+        summary["long_mid_sentence"] = long.mid_sentence
+        for key, value in summary.items():
+            if value is not None and key != "detect_seconds_mean":
+                totals.setdefault(key, []).append(value)
+    return {key: sum(v) / len(v) for key, v in totals.items()}
+
+
 # --- detection ---------------------------------------------------------------------------
 
 
@@ -131,6 +175,7 @@ class Case:
 class EpisodeScore:
     episode: str
     precision_at_5: float
+    tight_precision_at_5: float
     recall: float
     matched: int
     highlights: int
@@ -165,6 +210,7 @@ def score_episode(case: Case, clips: list[Span], seconds: float) -> EpisodeScore
     return EpisodeScore(
         episode=case.labels.slug,
         precision_at_5=precision_at(clips, highlights, PRECISION_K),
+        tight_precision_at_5=precision_at(clips, highlights, PRECISION_K, is_tight_match),
         recall=len(pairs) / len(highlights),
         matched=len(pairs),
         highlights=len(highlights),
@@ -200,6 +246,7 @@ def summarise(scores: Sequence[EpisodeScore]) -> dict[str, float | None]:
     clips = sum(s.clips for s in scores)
     return {
         "precision_at_5": sum(s.precision_at_5 for s in scores) / len(scores),
+        "tight_precision_at_5": sum(s.tight_precision_at_5 for s in scores) / len(scores),
         "recall": pairs / sum(s.highlights for s in scores),
         "start_error": sum(s.start_error_sum for s in scores) / pairs if pairs else None,
         "end_error": sum(s.end_error_sum for s in scores) / pairs if pairs else None,
@@ -374,11 +421,15 @@ def _fmt(value: float | None, pattern: str = "{:.2f}") -> str:
 
 
 def episode_table(name: str, scores: Sequence[EpisodeScore], count: int) -> str:
-    head = f"{'episode':<26} {'P@5':>5} {f'R@{count}':>5} {'start':>6} {'end':>6} {'mid':>5}"
+    head = (
+        f"{'episode':<26} {'P@5':>5} {'tP@5':>5} {f'R@{count}':>5} {'start':>6} {'end':>6}"
+        f" {'mid':>5}"
+    )
     lines = [f"[{name}]", head, "-" * len(head)]
     for s in scores:
         lines.append(
-            f"{s.episode:<26} {s.precision_at_5:>5.2f} {s.recall:>5.2f} "
+            f"{s.episode:<26} {s.precision_at_5:>5.2f} {s.tight_precision_at_5:>5.2f} "
+            f"{s.recall:>5.2f} "
             f"{_fmt(s.start_error, '{:.1f}'):>6} {_fmt(s.end_error, '{:.1f}'):>6} "
             f"{_fmt(s.mid_sentence):>5}"
         )
@@ -387,6 +438,7 @@ def episode_table(name: str, scores: Sequence[EpisodeScore], count: int) -> str:
 
 SUMMARY_ROWS = (
     ("precision_at_5", "precision@5", "{:.3f}"),
+    ("tight_precision_at_5", "tight precision@5 (IoU)", "{:.3f}"),
     ("recall", "recall@{count}", "{:.3f}"),
     ("start_error", "start error (s)", "{:.2f}"),
     ("end_error", "end error (s)", "{:.2f}"),
@@ -462,9 +514,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         }
         print(episode_table(detector.name, scores, args.count) + "\n")
     if summaries:
+        summaries["chance"] = chance_summary(cases, joined, args.count)
+        report["chance"] = {"draws": CHANCE_DRAWS, "summary": summaries["chance"]}
         minutes = joined.transcript.duration / 60
         print(f"Summary ('60 min': {minutes:.0f} minutes of episodes joined end to end)")
-        print(summary_table(summaries, args.count) + "\n")
+        print(summary_table(summaries, args.count))
+        print(f"(chance: random 15-60 s clips, mean of {CHANCE_DRAWS} draws)\n")
 
     engines = asr_scores()
     report["asr"] = [asdict(e) for e in engines]

@@ -91,3 +91,15 @@ def test_a_missing_new_detector_leaves_the_baseline(monkeypatch, capsys) -> None
     monkeypatch.setitem(sys.modules, "clipforge.detection", None)  # import now fails
     assert [d.name for d in run.available_detectors()] == ["heuristic"]
     assert "new detector not available" in capsys.readouterr().out
+
+
+def test_retranscription_covers_base_the_configured_engine_and_extra_models(monkeypatch) -> None:
+    from eval.run import engine_settings
+    from eval.transcribe import engine_label
+
+    monkeypatch.delenv("CLIPFORGE_WHISPER_MODEL", raising=False)
+    monkeypatch.setenv("CLIPFORGE_TRANSCRIBER_ENGINE", "openai")
+    labels = [engine_label(s) for s in engine_settings(["small", "base"])]
+    assert labels == ["base", "openai-whisper-1", "small"]
+    monkeypatch.setenv("CLIPFORGE_TRANSCRIBER_ENGINE", "whisper")
+    assert [engine_label(s) for s in engine_settings([])] == ["base"]

@@ -8,7 +8,9 @@ from eval.episodes import Span
 from eval.metrics import (
     boundary_error,
     edge_words,
+    iou,
     is_match,
+    is_tight_match,
     match,
     mid_sentence_share,
     precision_at,
@@ -27,6 +29,17 @@ def test_match_needs_half_of_the_shorter_span() -> None:
     # A short clip inside a long highlight matches: the shorter span is the clip.
     assert is_match(Span(20, 30), h)
     assert not is_match(Span(40, 60), h)  # touching is not overlapping
+
+
+def test_tight_match_needs_half_intersection_over_union() -> None:
+    h = Span(10, 40)
+    assert iou(Span(10, 40), h) == 1.0
+    assert iou(Span(40, 60), h) == 0.0
+    assert is_match(Span(20, 30), h) and not is_tight_match(Span(20, 30), h)  # 10/30
+    assert is_tight_match(Span(5, 35), h)  # 25/35
+    assert not is_tight_match(Span(0, 70), h)  # 30/70: a long stretch around it
+    clips = [Span(20, 30), Span(5, 35)]
+    assert precision_at(clips, [h], k=2, rule=is_tight_match) == 0.5
 
 
 def test_each_highlight_is_matched_at_most_once() -> None:
