@@ -64,7 +64,7 @@ class SentenceInfo:
 def analyse(sentence: Sentence) -> SentenceInfo:
     toks = tuple(tokens(sentence.text))
     norm = " " + " ".join(toks) + " "
-    filler, kind = filler_weight(toks, norm)
+    filler, kind = filler_weight(sentence.text)
     words = sentence.words
     return SentenceInfo(
         sentence=sentence,
@@ -83,13 +83,15 @@ def analyse(sentence: Sentence) -> SentenceInfo:
     )
 
 
-def filler_weight(toks: Sequence[str], normalised: str) -> tuple[float, str]:
+def filler_weight(text: str) -> tuple[float, str]:
     """How much of a sentence is filler (0-1) and of which kind.
 
     A phrase of greeting, housekeeping, sponsorship or a call to subscribe marks the whole
     sentence; hesitation words and phrases count in proportion to the sentence's length; a
     short turn made only of back-channel words ("Yeah. Right.") is cross-talk.
     """
+    toks = tokens(text)
+    normalised = lx.normalise(text)
     if not toks:
         return 1.0, "cross-talk"
     best, kind = 0.0, ""
@@ -102,14 +104,17 @@ def filler_weight(toks: Sequence[str], normalised: str) -> tuple[float, str]:
                 best, kind = weight, name
     hesitations = sum(1 for t in toks if t in lx.FILLER_WORDS)
     hesitations += 2 * lx.phrase_hits(normalised, lx.HESITATION_PHRASES)
-    rambling = min(1.0, 4.0 * hesitations / len(toks))
+    hesitations += 2 * len(lx.PARENTHETICAL.findall(text))
+    # One "um" in a sentence is ordinary speech; several in a short one is rambling.
+    rambling = min(1.0, max(0.0, 3.0 * hesitations / len(toks) - 0.1))
     if rambling > best:
         best, kind = rambling, "rambling"
     if len(toks) <= 4 and all(t in lx.BACKCHANNEL_WORDS or t in lx.STOPWORDS for t in toks):
         best, kind = 1.0, "cross-talk"
-    elif len(toks) <= 3 and best < 0.6 and not any(lx.is_number(t) for t in toks):
-        # A turn of a word or two ("Great.", "Is that better?") is a reaction, not a point.
-        best, kind = 0.6, "cross-talk"
+    elif len(toks) <= 3 and best < 0.3 and not any(lx.is_number(t) for t in toks):
+        # A turn of a word or two ("Great.", "Is that better?") is often a reaction, but
+        # may be a punchline ("It's just missing."): only a little filler.
+        best, kind = 0.3, "cross-talk"
     return best, kind
 
 

@@ -190,7 +190,7 @@ FILLER_PATTERNS: dict[str, re.Pattern[str]] = {
         ),
         "housekeeping": (
             r"(?:the|this|our|my|today's) (?:show|episode|podcast|format|channel|audio"
-            r"|microphone|mic|recording|newsletter|website|notes|list)",
+            r"|microphone|mic|recording|newsletter|website|notes)",
             r"show notes",
             r"(?:are we|we're|i'm|i am|we are) recording",
             r"recording this",
@@ -219,8 +219,6 @@ FILLER_PATTERNS: dict[str, re.Pattern[str]] = {
 }
 #: Hesitation phrases (beyond single filler words) that mark rambling.
 HESITATION_PHRASES: tuple[str, ...] = (
-    "you know",
-    "i mean",
     "kind of",
     "sort of",
     "i guess",
@@ -237,6 +235,18 @@ HESITATION_PHRASES: tuple[str, ...] = (
     "anyway",
     "lost my train",
     "where was i going",
+    # A speaker labelling their own digression.
+    "not really relevant",
+    "not relevant",
+    "off topic",
+    "on a tangent",
+    "i digress",
+    "but anyway",
+)
+#: "you know", "I mean", "like" set off by punctuation are verbal tics ("it was, like, fine");
+#: inside a clause they are ordinary words ("you know the feeling", "I mean it").
+PARENTHETICAL = re.compile(
+    r"(?:^|[,;.!?—–]\s*)(?:you know|i mean|like)(?=\s*(?:[,;.!?—–]|$))", re.IGNORECASE
 )
 #: Back-channel turns of a conversation ("yeah", "right", "mm-hmm"), a sign of cross-talk.
 BACKCHANNEL_WORDS: frozenset[str] = wordset(
