@@ -24,19 +24,21 @@ import httpx
 import pytest
 from moto.server import ThreadedMotoServer
 from prometheus_client import REGISTRY
+from sqlalchemy.exc import OperationalError
 
 from clipforge import accounts, services
 from clipforge.api.app import create_app
 from clipforge.bootstrap import Resources
 from clipforge.config import Settings
 from clipforge.domain.status import Stage, stage_job_id
-from clipforge.faults import FaultInjector
+from clipforge.faults import FaultInjector, InjectedFault, is_outage_error
 from clipforge.health import WorkerProbe
 from clipforge.media.ffmpeg import run_ffmpeg
 from clipforge.pipeline.base import ProgressFn
 from clipforge.pipeline.detect import DetectStage
 from clipforge.queues.definitions import QueueName
 from clipforge.queues.worker import serve_workers
+from clipforge.storage import ObjectNotFound, StorageError
 from tests.conftest import SPEECH_WAV, build_test_resources, make_settings
 from tests.support.redis_server import RedisServer, redis_binary
 from tests.support.tcp_proxy import TcpProxy
@@ -47,7 +49,7 @@ from tests.support.transcribed import (
     statuses,
 )
 
-pytestmark = [pytest.mark.asyncio(loop_scope="session"), pytest.mark.faults]
+pytestmark = pytest.mark.faults
 
 T = TypeVar("T")
 DETECTION = QueueName.DETECTION.value
@@ -573,3 +575,55 @@ async def _stored_keys(res: Resources, prefix: str) -> list[str]:
         return [obj["Key"] for obj in page.get("Contents", [])]
 
     return await asyncio.to_thread(listing)
+
+
+# --- the parts on their own ----------------------------------------------------------------
+
+
+def test_injector_fails_its_share_the_same_way_for_the_same_seed():
+    one, same, other = (FaultInjector(0.3, seed=s) for s in ("a", "a", "b"))
+    picks = [one.should_fail(f"job-{n}", 1) for n in range(4000)]
+    assert picks == [same.should_fail(f"job-{n}", 1) for n in range(4000)]
+    assert picks != [other.should_fail(f"job-{n}", 1) for n in range(4000)]
+    assert 0.27 < sum(picks) / len(picks) < 0.33
+    assert not any(FaultInjector(0.0).should_fail(f"j{n}", 1) for n in range(1000))
+    assert all(FaultInjector(1.0).should_fail(f"j{n}", 1) for n in range(1000))
+    with pytest.raises(ValueError):
+        FaultInjector(1.5)
+
+
+def test_only_errors_a_dependency_can_cause_count_as_outages():
+    assert is_outage_error(OperationalError("SELECT 1", {}, ConnectionRefusedError()))
+    assert is_outage_error(StorageError("S3 unreachable"))
+    assert not is_outage_error(ObjectNotFound("videos/x/original"))
+    assert not is_outage_error(ValueError("bad data"))
+    assert not is_outage_error(InjectedFault("on purpose"))
+
+
+class AlwaysStorageError:
+    """Fails with a storage error while storage itself answers (a bad key, a denied write)."""
+
+    def __init__(self) -> None:
+        self.failures: list[str] = []
+
+    async def run(self, data: dict[str, Any], progress: ProgressFn) -> None:
+        raise StorageError("S3 AccessDenied: not allowed")
+
+    async def on_failed(self, data: dict[str, Any], reason: str) -> None:
+        self.failures.append(reason)
+
+
+async def test_a_storage_error_while_storage_answers_spends_attempts_and_fails(resources):
+    stage = AlwaysStorageError()
+    async with running_workers(
+        resources, {QueueName.DETECTION: stage}, probe=WorkerProbe(resources)
+    ):
+        await resources.queues.enqueue(QueueName.DETECTION, "denied-1", {"n": 1})
+
+        async def failed() -> Any:
+            job = await resources.queues.job(QueueName.DETECTION, "denied-1")
+            return job if job is not None and job.state == "failed" else None
+
+        job = await poll(failed, 30, "the job to fail")
+    assert job.attempts_made == resources.settings.job_attempts, "no endless outage wait"
+    assert stage.failures and "AccessDenied" in stage.failures[0]
