@@ -46,6 +46,7 @@ bench: install
 	$(BIN)/python -m bench.bench_queue
 	$(BIN)/python -m bench.bench_pipeline
 	$(BIN)/python -m bench.bench_export
+	$(BIN)/python -m bench.bench_faults
 
 ## make eval: score clip detection on the scripted episodes (docs/evaluation.md)
 eval: install
