@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from clipforge.detection import lexicon as lx
 from clipforge.detection.analysis import Corpus, SentenceInfo
+from clipforge.domain.clips import _STOPWORDS as CLIPS_STOPWORDS
 from clipforge.domain.clips import _TITLE_SKIP as CLIPS_TITLE_SKIP
 from clipforge.domain.text import tokens
 
@@ -26,7 +27,7 @@ MAX_HASHTAGS = 5
 #: Words dropped from the start of a title or description: they only link to what came before.
 LEAD_SKIP = CLIPS_TITLE_SKIP | lx.wordset("yeah yes look listen right anyway honestly")
 #: A title should not end on these ("the secret of", "we raised the price to").
-_BAD_END = lx.STOPWORDS | LEAD_SKIP
+_BAD_END = CLIPS_STOPWORDS | LEAD_SKIP
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
 #: Words that end a keyphrase though they are not stop words: prepositions, frequency and
 #: degree adverbs, numbers. "cancelled within" or "two years" make poor tags.
@@ -34,9 +35,14 @@ _PHRASE_BREAK = lx.NUMBER_WORDS | lx.wordset(
     """within without across toward towards onto upon among around through along ahead
     later almost always often usually sometimes ever already yet still quite rather simply
     slightly far less least per via since until till unless whether every each another
-    else perhaps probably definitely certainly able around away ago"""
+    else perhaps probably definitely certainly able around away ago people everyone
+    everybody nobody someone somebody anybody anyone everything nothing something"""
 )
 _CLAUSE = re.compile(r"[,;:—–]")
+#: Openers of a dependent clause: "If you chase soreness," is not a title on its own.
+_DEPENDENT = lx.wordset(
+    "if when whenever before after while because although though since unless until once whether"
+)
 _CLAUSE_STARTERS = lx.wordset(
     "and but because which that who when while so or if where after before until since then"
 )
@@ -62,7 +68,7 @@ def generate(run: Sequence[SentenceInfo], corpus: Corpus) -> Generated:
     return Generated(
         title=title(run, phrases),
         description=description(run, phrases),
-        hashtags=hashtags(phrases),
+        hashtags=hashtags(phrases, run),
     )
 
 
@@ -114,31 +120,46 @@ def _chunks(text: str) -> list[list[str]]:
     return out
 
 
-def hashtags(phrases: Sequence[Keyphrase]) -> tuple[str, ...]:
+def hashtags(phrases: Sequence[Keyphrase], run: Sequence[SentenceInfo] = ()) -> tuple[str, ...]:
     """3-5 #CamelCase tags from the best keyphrases, no two sharing a word's stem.
 
-    Fewer than three only when the clip says fewer than three distinct content words.
+    First topics proper: phrases of two words, or single words the clip says more than once
+    or as a name (capitalised mid-sentence); then, to reach three, any single content word.
+    Clauses ("prices dropped") and evaluative words ("amazing") are never tags. Fewer than
+    three only when the clip says fewer than three distinct content words.
     """
+    said = Counter(t for info in run for t in info.tokens)
+    names = {w.lower() for info in run for w in re.findall(r"(?<=[\w,;] )([A-Z][a-z]+)", info.text)}
+    usable = [p for p in phrases if len(p.words) <= 2 and not _clause_like(p.words)]
     tags: list[str] = []
     used: set[str] = set()
-    for phrase in phrases:
-        if len(tags) == MAX_HASHTAGS:
-            break
-        if len(phrase.words) > 2 or used & set(phrase.stems):
-            continue
-        if any(lx.is_verb_like(w) for w in phrase.words) or (
-            len(phrase.words) > 1 and phrase.words[-1].endswith(("ed", "ing"))
-        ):
-            continue  # "prices dropped" is a clause, not a topic
-        tag = "#" + "".join(_camel(w) for w in phrase.words)
-        low = tag.lower()
-        # Stems are light: "experience"/"experienced" must still count as one tag.
-        if len(tag) > 2 and not any(
-            t.lower().startswith(low) or low.startswith(t.lower()) for t in tags
-        ):
-            tags.append(tag)
-            used.update(phrase.stems)
+    for strict in (True, False):
+        for phrase in usable:
+            if len(tags) >= (MAX_HASHTAGS if strict else MIN_HASHTAGS):
+                break
+            single = len(phrase.words) == 1
+            if strict and single and said[phrase.words[0]] < 2 and phrase.words[0] not in names:
+                continue
+            if used & set(phrase.stems):
+                continue
+            tag = "#" + "".join(_camel(w) for w in phrase.words)
+            low = tag.lower()
+            # Stems are light: "experience"/"experienced" must still count as one tag.
+            if len(tag) > 2 and not any(
+                t.lower().startswith(low) or low.startswith(t.lower()) for t in tags
+            ):
+                tags.append(tag)
+                used.update(phrase.stems)
     return tuple(tags)
+
+
+def _clause_like(words: tuple[str, ...]) -> bool:
+    """A verb, a past form or an evaluative word: a comment, not a topic."""
+    if any(lx.is_verb_like(w) for w in words):
+        return True
+    if len(words) > 1 and words[-1].endswith(("ed", "ing")):
+        return True
+    return len(words) == 1 and (words[0] in lx.INTENSITY_WORDS or words[0] in lx.CONTRAST_WORDS)
 
 
 def _camel(word: str) -> str:
@@ -172,20 +193,9 @@ def title(run: Sequence[SentenceInfo], phrases: Sequence[Keyphrase]) -> str:
 
 
 def fits_cleanly(sentence: str, limit: int) -> bool:
-    """Whether `shorten` keeps the sentence whole or cuts it at a clause break."""
+    """Whether `shorten` keeps the sentence whole or cuts it at a clause boundary."""
     text = " ".join(_strip_lead(sentence.split()))
-    if len(text) <= limit:
-        return True
-    if any(
-        len(text[: m.start()].rstrip()) <= limit and len(text[: m.start()].split()) >= 4
-        for m in _CLAUSE.finditer(text)
-    ):
-        return True
-    words = text.split()
-    return any(
-        _key(words[k]) in _CLAUSE_STARTERS and len(" ".join(words[:k])) <= limit
-        for k in range(4, len(words))
-    )
+    return len(text) <= limit or bool(_clause_heads(text, limit))
 
 
 def _strip_lead(words: list[str]) -> list[str]:
@@ -194,33 +204,44 @@ def _strip_lead(words: list[str]) -> list[str]:
     return words
 
 
-def shorten(sentence: str, limit: int) -> str:
-    """A sentence without linking openers, cut at a clause break to fit `limit` characters.
+def _clause_heads(text: str, limit: int) -> list[str]:
+    """Prefixes of `text` that end a clause and fit: at punctuation (",", ";", a dash) or
+    just before a conjunction or relative word, five words or more (shorter ones are mostly
+    adverbials: "A few years ago,"), not ending on a stop word, an adverb or a verb. None
+    for a sentence that opens with a dependent clause ("If you ...,"), whose first clause is
+    not a phrase on its own."""
+    words = text.split()
+    if not words or _key(words[0]) in _DEPENDENT:
+        return []
+    heads = [text[: m.start()].rstrip() for m in _CLAUSE.finditer(text)]
+    heads += [
+        " ".join(words[:k]) for k in range(4, len(words)) if _key(words[k]) in _CLAUSE_STARTERS
+    ]
+    return [
+        h for h in heads if len(h) <= limit and len(h.split()) >= 4 and not _weak_end(h.split()[-1])
+    ]
 
-    Keeps a question mark or exclamation, drops a full stop; a cut never ends on a stop word.
+
+def _weak_end(word: str) -> bool:
+    key = _key(word)
+    return key in _BAD_END or lx.is_verb_like(key)
+
+
+def shorten(sentence: str, limit: int) -> str:
+    """A sentence without linking openers, cut at a clause boundary to fit `limit` characters.
+
+    Keeps a question mark or exclamation, drops a full stop; a cut never ends on a stop word
+    or a verb. Without a clause boundary that fits, the words that fit, so trimmed.
     """
     text = _capitalise(" ".join(_strip_lead(sentence.split())))
     if len(text) <= limit:
         return text.rstrip(".…,;:—– ") if not text.endswith("...") else text.rstrip(". ")
-    # Longest prefix ending at a clause break that fits and keeps at least four words.
-    best = ""
-    for m in _CLAUSE.finditer(text):
-        head = text[: m.start()].rstrip()
-        if len(head) <= limit and len(head.split()) >= 4:
-            best = head
-    if not best:
-        # Or just before a conjunction or relative word, where a clause starts unpunctuated.
-        words = text.split()
-        for k in range(4, len(words)):
-            head = " ".join(words[:k])
-            if len(head) > limit:
-                break
-            if _key(words[k]) in _CLAUSE_STARTERS:
-                best = head
-    if not best:
-        cut = text[: limit + 1].rsplit(" ", 1)[0]
-        parts = cut.split()
-        while len(parts) > 3 and (_key(parts[-1]) in _BAD_END or lx.is_verb_like(_key(parts[-1]))):
+    heads = _clause_heads(text, limit)
+    if heads:
+        best = max(heads, key=len)
+    else:
+        parts = text[: limit + 1].rsplit(" ", 1)[0].split()
+        while len(parts) > 3 and _weak_end(parts[-1]):
             parts.pop()
         best = " ".join(parts)
     return best.rstrip(".…,;:—–- ")[:limit]

@@ -266,7 +266,10 @@ COMMON_VERBS: frozenset[str] = wordset(
     explain hope develop carry break receive agree support hit produce eat cover catch draw
     choose cause point listen realise realize wonder tend sound turn start help talk put
     mean become drop fix protect prove save ship test track count spread matter reduce
-    improve notice fail miss end study tastes taste circle circling"""
+    improve notice fail miss end study tastes taste circle circling
+    was were been did had said got made came went took gave found told thought knew felt
+    left kept began brought bought wrote ran sat stood lost paid met led understood spoke
+    grew won fell held heard sent spent built broke chose drew ate caught became seemed"""
 )
 
 
