@@ -10,6 +10,7 @@ from email.policy import HTTP
 from pathlib import Path
 from typing import Any
 
+import httpx
 import numpy as np
 import pytest
 
@@ -268,3 +269,25 @@ def test_bad_audio_is_refused_before_any_request(tmp_path: Path) -> None:
         with pytest.raises(TranscriptionError, match="not a readable WAV"):
             engine(server).transcribe(tmp_path / "junk.wav")
     assert server.requests == []
+
+
+def test_retry_after_is_honoured_and_capped() -> None:
+    # The replay server sends no custom headers, so this one answer goes through httpx's mock.
+    answers = iter(
+        [
+            httpx.Response(429, headers={"Retry-After": "7"}, json={"error": "slow down"}),
+            httpx.Response(503, headers={"Retry-After": "86400"}, json={"error": "maintenance"}),
+            httpx.Response(503, headers={"Retry-After": "Wed, 21 Oct 2026 07:28:00 GMT"}),
+            httpx.Response(200, content=(DATA_DIR / "asr_openai_verbose.json").read_bytes()),
+        ]
+    )
+    delays: list[float] = []
+    transcriber = OpenAICompatibleTranscriber(
+        "http://asr.invalid/v1",
+        max_attempts=4,
+        backoff_seconds=0.5,
+        sleep=delays.append,
+        transport=httpx.MockTransport(lambda request: next(answers)),
+    )
+    assert len(transcriber.transcribe(SPEECH_WAV).words) == 33
+    assert delays == [7.0, 60.0, 2.0]  # as asked, capped at a minute, own backoff for a date
