@@ -34,7 +34,6 @@ class SentenceInfo:
     #: hesitation or cross-talk, and which kind dominates ("" when none).
     filler: float
     filler_kind: str
-    confidence: float  # mean word probability from the engine
 
     @property
     def start(self) -> float:
@@ -79,7 +78,6 @@ def analyse(sentence: Sentence) -> SentenceInfo:
         intensity=sum(1 for t in toks if t in lx.INTENSITY_WORDS),
         filler=filler,
         filler_kind=kind,
-        confidence=sum(w.probability for w in words) / len(words),
     )
 
 

@@ -9,7 +9,7 @@ why each feature matters for a short clip.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from clipforge.detection import lexicon as lx
 from clipforge.detection.analysis import Corpus, SentenceInfo
@@ -117,8 +117,6 @@ class WindowStats:
     idf_mass: float = 0.0
     filler_time: float = 0.0
     dead_air: int = 0
-    confidence_time: float = 0.0
-    filler_kinds: dict[str, float] = field(default_factory=dict)
 
     @property
     def duration(self) -> float:
@@ -142,10 +140,6 @@ class WindowStats:
         self.intensity += info.intensity
         self.idf_mass += sum(corpus.idf.get(s, 0.0) for s in info.stems)
         self.filler_time += info.filler * d
-        self.confidence_time += info.confidence * d
-        if info.filler_kind:
-            kinds = self.filler_kinds
-            kinds[info.filler_kind] = kinds.get(info.filler_kind, 0.0) + info.filler * d
 
     @classmethod
     def of(cls, run: Sequence[SentenceInfo], corpus: Corpus) -> WindowStats:
