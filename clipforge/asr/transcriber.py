@@ -305,7 +305,9 @@ class FasterWhisperTranscriber:
             if total > 0:
                 report(chunk_end / total)
         raw_transcript = Transcript(
-            language=language or seen or "en",
+            # What the engine says it decoded: the language asked for, or "en" from an
+            # English-only model (*.en) whatever was asked.
+            language=seen or language or "en",
             duration=total,
             segments=tuple(_enforce_monotonic(segments)),
             engine=ENGINE,

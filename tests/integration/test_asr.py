@@ -265,8 +265,9 @@ def test_language_per_call_then_setting_then_detected(tmp_path: Path) -> None:
     fake = FakeWhisper()
     transcriber = fake_transcriber(tmp_path, fake, 4.0)
     transcriber.language = "fr"
-    transcriber.transcribe(path, language="de")
+    forced = transcriber.transcribe(path, language="de")
     assert [o["language"] for o in fake.options] == ["de"] * 3
+    assert forced.language == "en"  # the engine decoded English (an English-only model)
     fake.options.clear()
     transcriber.transcribe(path)
     assert [o["language"] for o in fake.options] == ["fr"] * 3
