@@ -55,6 +55,8 @@ _CANCEL_GRACE_SECONDS = 10.0
 #: Waiting for a dependency to return: first and longest pause between probes.
 _OUTAGE_POLL_FIRST_SECONDS = 0.25
 _OUTAGE_POLL_MAX_SECONDS = 2.0
+#: Longest outage wait for a processor built without a time budget.
+_OUTAGE_WAIT_UNBUDGETED_SECONDS = 3600.0
 #: Pause before a worker asks Redis again after a lost connection.
 _REDIS_RETRY_MS = 1000
 
@@ -66,14 +68,15 @@ class _Processor:
         self,
         queue: QueueName,
         stage: StageRunner,
-        settings: Settings,
-        faults: FaultInjector,
+        *,
+        budget_seconds: float | None = None,
+        faults: FaultInjector | None = None,
         probe: DependencyProbe | None = None,
     ) -> None:
         self._queue = queue
         self._stage = stage
-        self._budget = settings.job_timeout_seconds
-        self._faults = faults
+        self._budget = budget_seconds  # None: no time limit
+        self._faults = faults or FaultInjector(0.0)
         self._probe = probe
         # Jobs started and not yet settled in Redis. Tracked here because the queue library's
         # own close() can return before a running job's result is written.
@@ -187,7 +190,8 @@ class _Processor:
                     " and ".join(down),
                     type(exc).__name__,
                 )
-                if not await self._wait_for_dependencies(self._probe, self._budget):
+                wait_limit = self._budget or _OUTAGE_WAIT_UNBUDGETED_SECONDS
+                if not await self._wait_for_dependencies(self._probe, wait_limit):
                     raise
                 log.info("%s job %s: dependencies back; running again", self._queue, job_id)
 
@@ -198,6 +202,9 @@ class _Processor:
         cancellation). Work already handed to a thread cannot be interrupted; it finishes in
         the background while the worker moves on.
         """
+        if self._budget is None:
+            await self._stage.run(data, progress)
+            return
         task = asyncio.create_task(self._stage.run(data, progress))
         try:
             done, _ = await asyncio.wait({task}, timeout=self._budget)
@@ -254,8 +261,13 @@ def build_worker(
     probe: DependencyProbe | None = None,
 ) -> QueueWorker:
     spec = queue_spec(queue, settings)
-    faults = faults or FaultInjector(settings.fault_injection_rate)
-    processor = _Processor(queue, stage, settings, faults, probe)
+    processor = _Processor(
+        queue,
+        stage,
+        budget_seconds=settings.job_timeout_seconds,
+        faults=faults or FaultInjector(settings.fault_injection_rate),
+        probe=probe,
+    )
     worker = Worker(
         queue.value,
         processor,
