@@ -14,7 +14,7 @@ from collections import OrderedDict
 from clipforge.accounts import digest
 from clipforge.db.tables import ApiKey, User
 
-TTL_SECONDS = 5.0
+TTL_SECONDS = 10.0
 MAX_ENTRIES = 10_000
 
 
