@@ -84,9 +84,7 @@ def reason(
     first, last = run[0], run[-1]
     quote = f'"{_quote(first.text)}"'
     if f.keywords and keywords:
-        said = [k for k in keywords if k.lower() in " ".join(i.text.lower() for i in run)]
-        topic = said[0] if said else keywords[0]
-        return f"On {topic!r}, as asked: {quote}"
+        return f"About {_best_keyword(run, keywords)}, as asked: {quote}"
     if parts["hook"] >= 17 or (first.question and parts["hook"] >= 14):
         if first.question:
             what = "opens with a question"
@@ -106,6 +104,19 @@ def reason(
     if parts["value"] >= parts["flow"]:
         return f"Packed with specifics: {quote}"
     return f'Complete thought from {quote} to "{_tail(last.text)}"'
+
+
+def _best_keyword(run: list[SentenceInfo], keywords: tuple[str, ...]) -> str:
+    """The requested keyword the clip covers best (the first on a tie)."""
+
+    def covered(keyword: str) -> float:
+        stems = ft.keyword_stems([keyword])
+        hits: set[str] = set()
+        for info in run:
+            hits |= ft.keyword_hits(info, stems)
+        return ft.keyword_match(hits, stems)
+
+    return max(keywords, key=covered)
 
 
 def _quote(text: str, n: int = 8) -> str:

@@ -135,11 +135,11 @@ def test_keywords_favour_the_matching_story() -> None:
     plain = DetectOptions(min_seconds=10, max_seconds=40, count=1)
     top = detect_highlights(episode(), plain)[0]
     other = "hire" if "price" in top.text else "price"
-    asked = DetectOptions(min_seconds=10, max_seconds=40, count=1, keywords=(other,))
+    asked = DetectOptions(min_seconds=10, max_seconds=40, count=1, keywords=("zebra", other))
     favoured = detect_highlights(episode(), asked)[0]
     assert other in favoured.text.lower()
     assert favoured.start != top.start
-    assert other in favoured.reason
+    assert favoured.reason.startswith(f"About {other}, as asked")
 
 
 def test_search_range_restricts_every_clip() -> None:
