@@ -33,11 +33,15 @@ def detect_highlights(transcript: Transcript, options: DetectOptions) -> list[Cl
     little without reaching into a neighbouring word. Speech shorter than min_seconds yields
     one clip of all of it; no speech yields [].
     """
+    everything = split_sentences(transcript)
+    if not everything:
+        return []
     lower = options.search_start if options.search_start is not None else 0.0
-    upper = transcript.duration if transcript.duration > 0 else float("inf")
+    # An engine may time the last word a little past the reported duration: keep it.
+    upper = max(transcript.duration, everything[-1].end)
     if options.search_end is not None:
         upper = min(upper, options.search_end)
-    sentences = [s for s in split_sentences(transcript) if s.start >= lower and s.end <= upper]
+    sentences = [s for s in everything if s.start >= lower and s.end <= upper]
     if not sentences:
         return []
     units = fit_units(sentences, options.max_seconds)

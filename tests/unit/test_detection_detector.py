@@ -244,3 +244,14 @@ def test_speech_broken_by_long_silences_still_offers_short_clips() -> None:
     clips = detect_highlights(transcript, DetectOptions(min_seconds=10, max_seconds=30, count=2))
     assert len(clips) == 2
     assert all(c.reason.startswith("Under the 10s minimum") for c in clips)
+
+
+def test_a_last_word_timed_past_the_duration_is_kept() -> None:
+    transcript = build(["The first part is here.", "And the very last word counts."], tail=0.0)
+    short = Transcript(
+        language="en",
+        duration=transcript.duration - 0.1,
+        segments=transcript.segments,
+    )
+    clips = detect_highlights(short, DetectOptions(min_seconds=3, max_seconds=60))
+    assert clips and clips[0].text.endswith("last word counts.")
