@@ -1,5 +1,7 @@
 """Render one preview frame per caption style into docs/captions/<style>.png.
 
+Also writes the caption band of each, half size, for the dashboard's style picker.
+
 Each style goes through the real export path (`render_clip`, draft quality) on a tiny
 generated source with fixed words, then one frame (while a word is being spoken) is
 extracted and scaled to 540x960.
@@ -35,6 +37,9 @@ WORDS = [
 ]
 FRAME_AT = 0.89
 PREVIEW_SIZE = "540:960"
+#: The dashboard's style picker shows the caption band of each preview, half size.
+WEB_DIR = ROOT / "clipforge" / "web" / "static" / "captions"
+WEB_CROP_TOP = {"top": 40, "middle": 370, "bottom": 650}
 
 
 def _ffmpeg(*args: str) -> None:
@@ -60,7 +65,7 @@ async def render_previews(out_dir: Path) -> list[Path]:
     with tempfile.TemporaryDirectory(prefix="clipforge-previews-") as tmp:
         work = Path(tmp)
         source = make_source(work / "source.mp4")
-        for name in CAPTION_STYLES:
+        for name, style in CAPTION_STYLES.items():
             result = await render_clip(
                 ExportRequest(source, 0.0, SOURCE_SECONDS, WORDS, "9:16", name, quality="draft"),
                 work / name,
@@ -72,6 +77,13 @@ async def render_previews(out_dir: Path) -> list[Path]:
                 "-compression_level", "9", str(png),
             )  # fmt: skip
             written.append(png)
+            WEB_DIR.mkdir(parents=True, exist_ok=True)
+            _ffmpeg(
+                "-i", str(png),
+                "-vf", f"crop=540:220:0:{WEB_CROP_TOP[style.position]},scale=270:110:flags=lanczos",
+                "-compression_level", "9",
+                str(WEB_DIR / f"{name}.png"),
+            )  # fmt: skip
             print(
                 f"{png.relative_to(ROOT) if png.is_relative_to(ROOT) else png}: "
                 f"{png.stat().st_size // 1024} KB"

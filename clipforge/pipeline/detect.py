@@ -20,6 +20,7 @@ from clipforge.config import Settings
 from clipforge.db import repository
 from clipforge.db.tables import Clip, Export, Video
 from clipforge.detection import detect_highlights
+from clipforge.detection.llm import LLMScorer
 from clipforge.domain.clips import ClipCandidate
 from clipforge.domain.detect_options import DetectOptions
 from clipforge.domain.status import Stage, VideoStatus
@@ -74,13 +75,12 @@ class DetectStage:
 
     def _detect(self, transcript: Transcript, options: DetectOptions) -> list[ClipCandidate]:
         candidates = detect_highlights(transcript, options)
-        if self._settings.llm_base_url:
-            from clipforge.detection.llm import LLMScorer
-
-            scorer = LLMScorer.from_settings(self._settings)
-            if scorer is not None:
-                candidates = scorer.refine(transcript, candidates, options)
-        return candidates
+        scorer = LLMScorer.from_settings(self._settings)
+        if scorer is None:
+            return candidates
+        refined = scorer.refine(transcript, candidates, options)
+        # Ranks follow scores everywhere, whichever scorer produced them.
+        return sorted(refined, key=lambda c: (-c.score, c.start))
 
     def _load(self, video_id: str) -> tuple[Transcript, dict[str, Any] | None] | None:
         with self._sessions() as session:

@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -243,9 +244,21 @@ def test_upload_follow_play_trim_and_export(page: Page, server: Server, tmp_path
     preview.click()
     assert preview.get_attribute("aria-pressed") == "false"
 
-    # Export at 9:16 (the default), wait for the link and download the MP4.
+    # The card carries the generated description and hashtags.
+    tags = card.locator(".hashtags li")
+    assert 3 <= tags.count() <= 5
+    assert all(t.startswith("#") for t in tags.all_inner_texts())
+    assert card.locator(".clip-description").inner_text().strip()
+
+    # Export at 9:16 (the default) in the Boxed style, draft quality; download the MP4.
     assert card.get_by_role("checkbox", name="9:16").is_checked()
+    boxed = card.get_by_role("radio", name="Boxed")
+    boxed.check()
+    assert boxed.is_checked()
+    assert int(card.locator(".style-option img").first.evaluate("i => i.naturalWidth")) > 0
+    card.get_by_label("Quality").select_option("draft")
     card.get_by_role("button", name="Export").click()
+    assert "Boxed · Draft" in card.locator(".export-label").first.inner_text()
     link = card.get_by_role("link", name="Download MP4")
     link.wait_for(timeout=RENDER_TIMEOUT_MS)
     with page.expect_download() as info:
@@ -256,6 +269,33 @@ def test_upload_follow_play_trim_and_export(page: Page, server: Server, tmp_path
     assert head[4:8] == b"ftyp", head
     card.evaluate("el => el.scrollIntoView({block: 'start'})")
     _shot(page, tmp_path, "video-clip", keep=True)
+
+    # Every clip at once, draft quality: batch progress, then one ZIP with each clip and a manifest.
+    panel = page.locator(".batch-panel")
+    panel.locator("summary").click()
+    panel.get_by_label("Quality").select_option("draft")
+    panel.get_by_role("button", name="Export all clips").click()
+    zip_link = panel.get_by_role("link", name=re.compile(r"^Download ZIP"))
+    zip_link.wait_for(timeout=RENDER_TIMEOUT_MS * 2)
+    with page.expect_download() as info:
+        zip_link.click()
+    archive = tmp_path / "batch.zip"
+    info.value.save_as(str(archive))
+    with zipfile.ZipFile(archive) as bundle:
+        names = bundle.namelist()
+    assert "manifest.json" in names
+    assert sum(n.endswith(".mp4") for n in names) == cards.count(), names
+
+    # Find clips again with other options: the page follows the new detection to ready.
+    redetect = page.locator("#redetect")
+    redetect.locator("summary").click()
+    redetect.get_by_label("Number of clips").fill("0")
+    redetect.get_by_role("button", name="Find clips").click()
+    assert "whole number" in page.locator("#redetect-error").inner_text()
+    redetect.get_by_label("Number of clips").fill("2")
+    redetect.get_by_role("button", name="Find clips").click()
+    page.locator("#video-badge .badge-ready").wait_for(timeout=PROCESSING_TIMEOUT_MS)
+    cards.first.wait_for(timeout=60_000)
 
     # The library shows the video with its poster; the system page renders.
     page.goto("/")

@@ -3,6 +3,7 @@
 import { isFatalStatus } from "./polling.js";
 import { uploadErrorMessage } from "./format.js";
 import { readConfig } from "./dom.js";
+import { toQuery } from "./detect_options.js";
 import { CSRF_HEADER, CSRF_MESSAGE, loginUrl, sessionProblem, withCsrf } from "./session.js";
 
 const config = readConfig();
@@ -122,7 +123,9 @@ export const api = {
   listVideos: (limit, offset) => getJSON(`/v1/videos?limit=${limit}&offset=${offset}`),
   getVideo: (id) => getJSON(`/v1/videos/${encodeURIComponent(id)}`),
   retryVideo: (id) => postJSON(`/v1/videos/${encodeURIComponent(id)}/retry`, {}),
-  importUrl: (url) => postJSON("/v1/videos/import", { url }),
+  importUrl: (url, detect) =>
+    postJSON("/v1/videos/import", detect && Object.keys(detect).length ? { url, detect } : { url }),
+  redetect: (id, detect) => postJSON(`/v1/videos/${encodeURIComponent(id)}/detect`, detect || {}),
   listClips: (id) => getJSON(`/v1/videos/${encodeURIComponent(id)}/clips`),
   trimClip: (clipId, start, end) =>
     patchJSON(`/v1/clips/${encodeURIComponent(clipId)}`, { start, end }),
@@ -130,6 +133,9 @@ export const api = {
   createExport: (clipId, body) =>
     postJSON(`/v1/clips/${encodeURIComponent(clipId)}/exports`, body),
   getExport: (id) => getJSON(`/v1/exports/${encodeURIComponent(id)}`),
+  createBatch: (videoId, body) =>
+    postJSON(`/v1/videos/${encodeURIComponent(videoId)}/exports`, body),
+  getBatch: (id) => getJSON(`/v1/batches/${encodeURIComponent(id)}`),
   queueMetrics: () => getJSON("/v1/queues/metrics"),
   transcriptUrl: (id, format) =>
     `/v1/videos/${encodeURIComponent(id)}/transcript?format=${encodeURIComponent(format)}`,
@@ -139,10 +145,10 @@ export const api = {
  * Upload a file with XMLHttpRequest (fetch has no upload progress).
  * Returns {promise, abort}; onProgress(loaded, total) fires as bytes go out.
  */
-export function uploadVideo(file, { onProgress, maxBytes } = {}) {
+export function uploadVideo(file, { onProgress, maxBytes, detect } = {}) {
   const xhr = new XMLHttpRequest();
   const promise = new Promise((resolve, reject) => {
-    xhr.open("POST", "/v1/videos");
+    xhr.open("POST", `/v1/videos${toQuery(detect)}`);
     xhr.responseType = "text";
     xhr.setRequestHeader("Accept", "application/json");
     if (config.csrfToken) xhr.setRequestHeader(CSRF_HEADER, config.csrfToken);

@@ -1,6 +1,7 @@
 // "/" — new video (upload or link) and the library.
 
 import { api, uploadVideo } from "./api.js";
+import { detectOptions } from "./detect_options.js";
 import { badge, h, icon, readConfig, say, setProgress } from "./dom.js";
 import {
   clampPercent,
@@ -46,6 +47,19 @@ function setBusy(busy) {
   uploadForm.classList.toggle("is-disabled", busy);
 }
 
+/** The "What to look for" fields, checked; shows the reason and returns null when invalid. */
+function askedDetection() {
+  const fields = Object.fromEntries(new FormData($("detect-form")).entries());
+  const parsed = detectOptions(fields);
+  if (!parsed.ok) {
+    $("detect-options").open = true;
+    showError(parsed.reason);
+    return null;
+  }
+  return parsed.options;
+}
+$("detect-form").addEventListener("submit", (e) => e.preventDefault());
+
 // --- upload -------------------------------------------------------------------------------
 
 function startUpload(file) {
@@ -58,6 +72,8 @@ function startUpload(file) {
     );
     return;
   }
+  const detect = askedDetection();
+  if (!detect) return;
   $("upload-name").textContent = file.name;
   uploadStatus.hidden = false;
   setProgress(uploadBar, 0);
@@ -66,6 +82,7 @@ function startUpload(file) {
   let lastAnnounced = -1;
   const job = uploadVideo(file, {
     maxBytes: config.maxUploadBytes,
+    detect,
     onProgress(loaded, total) {
       const pct = total ? (loaded / total) * 100 : 0;
       setProgress(uploadBar, pct, { text: `${clampPercent(pct)}% uploaded` });
@@ -135,10 +152,12 @@ importForm.addEventListener("submit", async (e) => {
     return;
   }
   importUrl.removeAttribute("aria-invalid");
+  const detect = askedDetection();
+  if (!detect) return;
   setBusy(true);
   importSubmit.textContent = "Importing…";
   try {
-    const body = await api.importUrl(url);
+    const body = await api.importUrl(url, detect);
     goToVideo(body.video_id);
   } catch (err) {
     setBusy(false);

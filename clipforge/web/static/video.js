@@ -1,6 +1,18 @@
 // "/videos/{id}" — follow one video through its stages, then show its clips and exports.
 
 import { api } from "./api.js";
+import { detectOptions } from "./detect_options.js";
+import {
+  batchPanel,
+  exportRow,
+  forgetExport,
+  qualitySelect,
+  ratioBoxes,
+  readExportForm,
+  rememberExport,
+  rememberedExports,
+  stylePicker,
+} from "./exporting.js";
 import { badge, h, icon, progressBar, readConfig, say, setProgress } from "./dom.js";
 import {
   STAGES,
@@ -15,14 +27,7 @@ import {
   statusLabel,
   videoName,
 } from "./format.js";
-import {
-  DEFAULTS,
-  exportSignature,
-  isExportTerminal,
-  isVideoTerminal,
-  poll,
-  videoSignature,
-} from "./polling.js";
+import { DEFAULTS, isVideoTerminal, poll, videoSignature } from "./polling.js";
 import {
   activeWordIndex,
   flattenWords,
@@ -122,6 +127,7 @@ function renderVideo(video) {
   }
   $("processing").classList.toggle("is-done", video.status === "ready");
   if (video.source_url) showPlayer(video);
+  showDetectOptions(video);
   if (video.status === "ready" && !clipsLoaded) {
     clipsLoaded = true;
     loadResults();
@@ -410,6 +416,7 @@ async function loadResults() {
     await transcriptLoaded;
     const clips = [...data.items].sort((a, b) => a.rank - b.rank);
     $("clips-title").textContent = clips.length ? `Clips (${clips.length})` : "Clips";
+    $("batch").replaceChildren(clips.length ? batchPanel(videoId) : "");
     list.replaceChildren(
       ...(clips.length
         ? clips.map(clipCard)
@@ -439,13 +446,6 @@ function breakdownList(breakdown) {
         h("dd", {}, bar, h("span", { class: "breakdown-value" }, `${value}/${max}`)),
       );
     }),
-  );
-}
-
-function select(id, label, options, value) {
-  return h("div", { class: "field" },
-    h("label", { for: id, class: "field-label" }, label),
-    h("select", { id, name: id }, options.map((o) => h("option", { value: o, selected: o === value }, capitalise(o)))),
   );
 }
 
@@ -522,40 +522,32 @@ function clipControls(clip, onTrimmed) {
 function clipCard(clip) {
   const titleId = `clip-${clip.id}-title`;
   const exportsBox = h("div", { class: "exports" });
-  const styleId = `style-${clip.id}`;
-  const styles = config.captionStyles && config.captionStyles.length ? config.captionStyles : ["karaoke", "bold", "minimal"];
-  const ratios = config.aspectRatios && config.aspectRatios.length ? config.aspectRatios : ["9:16", "1:1", "4:5", "16:9"];
   const button = h("button", { type: "submit", class: "btn btn-primary" }, "Export");
   const formError = h("p", { class: "notice notice-bad export-error", role: "alert", hidden: true });
-  const ratioBoxes = h("fieldset", { class: "field ratios" },
-    h("legend", { class: "field-label" }, "Aspect ratios"),
-    h("div", { class: "ratio-options" },
-      ratios.map((ratio) => h("label", { class: "ratio-option" },
-        h("input", { type: "checkbox", name: "aspect_ratio", value: ratio, checked: ratio === "9:16" }),
-        ` ${ratio}`,
-      )),
-    ),
-  );
   const form = h("form", { class: "export-form", "aria-label": `Export clip ${clip.rank}` },
-    ratioBoxes,
-    select(styleId, "Captions", styles, styles[0]),
+    ratioBoxes(),
+    stylePicker(`style-${clip.id}`),
+    qualitySelect(`quality-${clip.id}`),
     h("div", { class: "field field-action" }, button),
   );
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     say(formError, "");
-    const chosen = [...form.querySelectorAll('input[name="aspect_ratio"]:checked')].map((x) => x.value);
-    if (!chosen.length) {
-      say(formError, "Choose at least one aspect ratio to export.");
+    const ask = readExportForm(form);
+    if (!ask.ok) {
+      say(formError, ask.reason);
       return;
     }
-    const captionStyle = form.querySelector(`#${CSS.escape(styleId)}`).value;
     button.disabled = true;
     try {
       // One request per aspect ratio; each export gets its own row, progress and link.
-      for (const ratio of chosen) {
+      for (const ratio of ask.ratios) {
         try {
-          const exp = await api.createExport(clip.id, { aspect_ratio: ratio, caption_style: captionStyle });
+          const exp = await api.createExport(clip.id, {
+            aspect_ratio: ratio,
+            caption_style: ask.caption_style,
+            quality: ask.quality,
+          });
           rememberExport(clip.id, exp.id);
           exportsBox.prepend(exportRow(exp));
         } catch (err) {
@@ -598,7 +590,11 @@ function clipCard(clip) {
     controls,
     h("div", { class: "clip-body" },
       h("div", { class: "clip-text-col" },
-        clip.reason ? h("p", { class: "clip-reason" }, clip.reason) : null,
+        clip.description ? h("p", { class: "clip-description" }, clip.description) : null,
+        clip.hashtags && clip.hashtags.length
+          ? h("ul", { class: "hashtags", "aria-label": "Suggested hashtags" }, clip.hashtags.map((tag) => h("li", {}, tag)))
+          : null,
+        clip.reason ? h("p", { class: "clip-reason" }, h("span", { class: "muted" }, "Why: "), clip.reason) : null,
         h("details", { class: "clip-text" },
           h("summary", {}, "Transcript of this clip"),
           quote,
@@ -612,102 +608,49 @@ function clipCard(clip) {
   );
 }
 
-// --- exports ------------------------------------------------------------------------------
+// --- find clips again ----------------------------------------------------------------------
 
-const EXPORTS_KEY = "clipforge.exports.";
+function showDetectOptions(video) {
+  const opts = video.detect_options;
+  if (!opts) return;
+  const form = $("redetect-form");
+  const set = (name, value) => {
+    const el = form.elements.namedItem(name);
+    if (el && value != null && el.value === "") el.value = Array.isArray(value) ? value.join(", ") : String(value);
+  };
+  set("count", opts.count);
+  set("minSeconds", opts.min_seconds);
+  set("maxSeconds", opts.max_seconds);
+  set("keywords", opts.keywords && opts.keywords.length ? opts.keywords : null);
+  set("from", opts.search_start);
+  set("to", opts.search_end);
+}
 
-function rememberedExports(clipId) {
+$("redetect-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const form = e.currentTarget;
+  const error = $("redetect-error");
+  say(error, "");
+  const fields = Object.fromEntries(new FormData(form).entries());
+  const parsed = detectOptions(fields);
+  if (!parsed.ok) {
+    say(error, parsed.reason);
+    return;
+  }
+  const button = form.querySelector('button[type="submit"]');
+  button.disabled = true;
   try {
-    const ids = JSON.parse(localStorage.getItem(EXPORTS_KEY + clipId) || "[]");
-    return Array.isArray(ids) ? ids.slice(0, 10) : [];
-  } catch {
-    return [];
+    await api.redetect(videoId, parsed.options);
+    clipsLoaded = false;
+    $("results").hidden = true;
+    $("processing").hidden = false;
+    follow();
+  } catch (err) {
+    say(error, `Could not look again: ${err.message}`);
+  } finally {
+    button.disabled = false;
   }
-}
-
-function rememberExport(clipId, exportId) {
-  try {
-    const ids = [exportId, ...rememberedExports(clipId).filter((x) => x !== exportId)].slice(0, 10);
-    localStorage.setItem(EXPORTS_KEY + clipId, JSON.stringify(ids));
-  } catch {
-    // storage full or disabled: the export still works, it is just not remembered
-  }
-}
-
-function forgetExport(clipId, exportId) {
-  try {
-    const ids = rememberedExports(clipId).filter((x) => x !== exportId);
-    localStorage.setItem(EXPORTS_KEY + clipId, JSON.stringify(ids));
-  } catch {
-    // ignore
-  }
-}
-
-function exportRow(initial) {
-  const bar = progressBar(`Export ${initial.aspect_ratio} ${initial.caption_style} progress`);
-  const label = h("span", { class: "export-label" }, `${initial.aspect_ratio} · ${capitalise(initial.caption_style)}`);
-  const status = h("span", { class: "export-status muted", role: "status", "aria-live": "polite" });
-  const result = h("div", { class: "export-result" });
-  const row = h("div", { class: "export-row" },
-    h("div", { class: "export-line" }, label, status),
-    bar,
-    result,
-  );
-
-  let announced = "";
-  function render(exp) {
-    const pct = exp.status === "ready" ? 100 : clampPercent(exp.progress);
-    const tone = exp.status === "ready" ? "ok" : exp.status === "failed" ? "bad" : "busy";
-    setProgress(bar, pct, { tone, text: `${statusLabel(exp.status)}, ${pct}%` });
-    const text =
-      exp.status === "ready" ? "Ready" : exp.status === "failed" ? "Failed" : `${statusLabel(exp.status)} ${pct}%`;
-    status.textContent = text;
-    bar.hidden = exp.status === "ready";
-    if (exp.status === "ready" && announced !== "ready") {
-      announced = "ready";
-      result.replaceChildren(
-        exp.thumbnail_url
-          ? h("img", { class: "thumb", src: exp.thumbnail_url, alt: `Thumbnail of the ${exp.aspect_ratio} export`, loading: "lazy" })
-          : null,
-        h("div", { class: "export-links" },
-          exp.download_url
-            ? h("a", { class: "btn btn-primary", href: exp.download_url, download: "" }, icon("download"), "Download MP4")
-            : null,
-          exp.srt_url ? h("a", { class: "btn btn-ghost", href: exp.srt_url, download: "" }, "Captions (SRT)") : null,
-          exp.duration != null
-            ? h("span", { class: "muted small" }, `${formatDuration(exp.duration)}${exp.width ? ` · ${exp.width}×${exp.height}` : ""}`)
-            : null,
-        ),
-      );
-    } else if (exp.status === "failed" && announced !== "failed") {
-      announced = "failed";
-      result.replaceChildren(h("p", { class: "notice notice-bad", role: "alert" }, exp.error || "The render failed."));
-    }
-  }
-
-  render(initial);
-  if (!isExportTerminal(initial)) {
-    const keepFollowing = () =>
-      poll({
-        fetchOnce: () => api.getExport(initial.id),
-        isDone: isExportTerminal,
-        signature: exportSignature,
-        onUpdate: render,
-        onError: (err) => { status.textContent = `${err.message} Retrying…`; },
-      }).then((res) => {
-        if (res.outcome === "timeout") {
-          const again = h("button", { type: "button", class: "btn btn-ghost btn-sm" }, "Keep waiting");
-          again.addEventListener("click", () => { again.remove(); keepFollowing(); });
-          status.textContent = "Still rendering.";
-          result.replaceChildren(again);
-        } else if (res.outcome === "fatal") {
-          status.textContent = res.error.message;
-        }
-      });
-    keepFollowing();
-  }
-  return row;
-}
+});
 
 // --- start --------------------------------------------------------------------------------
 
