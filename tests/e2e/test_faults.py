@@ -24,6 +24,7 @@ import httpx
 import pytest
 from moto.server import ThreadedMotoServer
 from prometheus_client import REGISTRY
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.exc import OperationalError
 
 from clipforge import accounts, services
@@ -40,7 +41,7 @@ from clipforge.queues.definitions import QueueName
 from clipforge.queues.worker import serve_workers
 from clipforge.storage import ObjectNotFound, StorageError
 from tests.conftest import SPEECH_WAV, build_test_resources, make_settings
-from tests.support.redis_server import RedisServer, redis_binary
+from tests.support.redis_server import RedisServer, free_port, redis_binary
 from tests.support.tcp_proxy import TcpProxy
 from tests.support.transcribed import (
     add_transcribed_videos,
@@ -278,7 +279,13 @@ async def test_a_job_past_its_time_budget_is_stopped_failed_once_and_the_worker_
 # --- Redis restarted mid-run ---------------------------------------------------------------
 
 
-def worker_process(settings: Settings, redis_url: str, log: Path, *queues: QueueName):
+def worker_process(
+    settings: Settings,
+    redis_url: str,
+    log: Path,
+    *queues: QueueName,
+    metrics_port: int | None = None,
+):
     """`clipforge worker` as its own OS process, on the test's database, Redis and prefix."""
     env = {
         **os.environ,
@@ -290,6 +297,7 @@ def worker_process(settings: Settings, redis_url: str, log: Path, *queues: Queue
         "CLIPFORGE_JOB_STALLED_INTERVAL_MS": str(settings.job_stalled_interval_ms),
         "CLIPFORGE_JOB_BACKOFF_MS": str(settings.job_backoff_ms),
         "CLIPFORGE_QUEUE_DETECTION_CONCURRENCY": str(settings.queue_detection_concurrency),
+        "CLIPFORGE_WORKER_METRICS_PORT": str(metrics_port or ""),
     }
     args = [a for q in queues for a in ("--queue", q.value)]
     return subprocess.Popen(
@@ -410,11 +418,38 @@ async def test_postgres_unreachable_for_20s_answers_503_and_every_job_finishes_a
     through_proxy = urlunsplit(target._replace(netloc=netloc))
     settings = make_settings(tmp_path / "data", through_proxy, redis_url_setting)
     res = build_test_resources(settings)
+    log = tmp_path / "worker.log"
+    metrics_port = free_port()
+    worker = worker_process(
+        settings, res.redis_url, log, QueueName.DETECTION,
+        metrics_port=metrics_port,
+    )  # fmt: skip
+
+    def worker_log() -> str:
+        return log.read_text(errors="replace")[-3000:]
+
+    async def worker_retries() -> float | None:
+        """The worker's own retry counter for database errors, from its /metrics."""
+        assert worker.poll() is None, f"the worker exited:\n{worker_log()}"
+        try:
+            async with httpx.AsyncClient(timeout=2) as scraper:
+                text = (await scraper.get(f"http://127.0.0.1:{metrics_port}/metrics")).text
+        except httpx.HTTPError:
+            return None  # still starting
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                if sample.name == "clipforge_job_retries_total" and sample.labels == {
+                    "queue": DETECTION,
+                    "reason": "OperationalError",
+                }:
+                    return sample.value
+        return 0.0
+
     try:
         owner = accounts.local_user(res.sessions).id
         ids = add_transcribed_videos(res.sessions, owner, 20)
-        retries_before = counter(
-            "clipforge_job_retries_total", queue=DETECTION, reason="OperationalError"
+        await poll(
+            lambda: _not_none(worker_retries()), 60, lambda: f"the worker to start\n{worker_log()}"
         )
         async with api(res) as client:
             assert (await client.get("/v1/videos")).status_code == 200  # pool warmed up
@@ -436,27 +471,25 @@ async def test_postgres_unreachable_for_20s_answers_503_and_every_job_finishes_a
                 assert error["code"] == "database_unavailable"
                 assert "database" in error["message"].lower()
 
-            stage = DetectStage(settings, res.sessions)
-            async with running_workers(res, {QueueName.DETECTION: stage}, probe=WorkerProbe(res)):
+            async def worker_tried() -> bool:
+                return bool(await worker_retries())
 
-                async def workers_tried() -> bool:
-                    now = counter(
-                        "clipforge_job_retries_total", queue=DETECTION, reason="OperationalError"
-                    )
-                    return now > retries_before
+            await poll(worker_tried, DB_OUTAGE_SECONDS, "the worker to meet the outage")
 
-                await poll(workers_tried, DB_OUTAGE_SECONDS, "workers to meet the outage")
+            async def nothing_failed() -> None:
+                counts = await res.queues.counts(QueueName.DETECTION)
+                assert counts.failed == 0 and counts.completed == 0, counts
 
-                async def nothing_failed() -> None:
-                    counts = await res.queues.counts(QueueName.DETECTION)
-                    assert counts.failed == 0 and counts.completed == 0, counts
+            await hold_outage(DB_OUTAGE_SECONDS, nothing_failed, cut_at)
+            proxy.restore()
 
-                await hold_outage(DB_OUTAGE_SECONDS, nothing_failed, cut_at)
-                proxy.restore()
-
-                await poll(all_ready(res, ids), 60, "every video after the database returned")
-                counts = await poll(lambda: _settled_counts(res, len(ids)), 30, "job records")
-                assert counts.failed == 0
+            await poll(
+                all_ready(res, ids),
+                60,
+                lambda: f"every video after the database returned\n{worker_log()}",
+            )
+            counts = await poll(lambda: _settled_counts(res, len(ids)), 30, "job records")
+            assert counts.failed == 0
             for video_id in ids:
                 job = await res.queues.job(
                     QueueName.DETECTION, stage_job_id(video_id, Stage.DETECT)
@@ -466,8 +499,13 @@ async def test_postgres_unreachable_for_20s_answers_503_and_every_job_finishes_a
             assert (await client.get("/v1/videos")).status_code == 200
         assert_clips_once(res, ids)
     finally:
+        stop_process(worker)
         proxy.close()
         await res.aclose()
+
+
+async def _not_none(value: Awaitable[float | None]) -> bool:
+    return (await value) is not None
 
 
 # --- storage unreachable for a while -------------------------------------------------------
