@@ -15,7 +15,7 @@ import pytest
 from clipforge import accounts
 from clipforge.api.app import create_app
 from clipforge.db.tables import Export
-from clipforge.domain.brand import BrandSnapshot, FontChoice, styled
+from clipforge.domain.brand import BrandSnapshot, FontChoice, LogoSpec, TitleCardSpec, styled
 from clipforge.domain.captions import get_caption_style
 from clipforge.domain.font_file import FontFileError, read_font_info
 from clipforge.domain.keys import original_key
@@ -24,7 +24,9 @@ from clipforge.media.export import ExportRequest, build_export_args
 from clipforge.media.ffmpeg import ffmpeg_exe
 from clipforge.media.fonts import default_font_path
 from clipforge.media.probe import probe_media
+from clipforge.pipeline.branding import prepare_branding
 from clipforge.pipeline.export import ExportStage
+from clipforge.storage import LocalStorage
 from tests.conftest import make_settings
 from tests.integration.test_accounts import _ready_video_with_export
 
@@ -195,6 +197,35 @@ def test_brand_moves_the_export_into_one_filter_graph(assets, tmp_path) -> None:
             tmp_path / "c.ass",
             tmp_path / "o.mp4",
         )
+
+
+async def test_assets_deleted_after_the_request_are_left_out_not_fatal(tmp_path) -> None:
+    storage = LocalStorage(tmp_path / "store")
+    await storage.put_bytes("fonts/u/present.ttf", default_font_path().read_bytes())
+    gone_font = FontChoice(id="gone", family="Gone Sans", bold=True, key="fonts/u/gone.ttf")
+    kept_font = FontChoice(id="present", family="Open Sans", bold=True, key="fonts/u/present.ttf")
+    brand = BrandSnapshot(
+        logo=LogoSpec("brand/u/logo-old.png", "top-left", 0.1, 1.0),
+        highlight_colour="#00FF00",
+        font=gone_font,
+        intro=TitleCardSpec("Hello", 1.0, "#000000"),
+    )
+    style, render = await prepare_branding(
+        storage,
+        caption_style="karaoke",
+        caption_options={"font": kept_font.to_dict()},
+        brand=brand.to_dict(),
+        folder=tmp_path / "work",
+    )
+    assert style is not None and render is not None
+    assert style.font_file == str(tmp_path / "work" / "font-present.ttf")
+    assert style.highlight_colour == "#00FF00"
+    assert render.logo is None and render.intro is not None
+    no_font, _ = await prepare_branding(
+        storage, caption_style="karaoke", caption_options=None, brand=brand.to_dict(),
+        folder=tmp_path / "work2",
+    )  # fmt: skip
+    assert no_font is not None and no_font.font_name == "Open Sans" and no_font.font_file is None
 
 
 # --- API --------------------------------------------------------------------------------------
