@@ -242,6 +242,8 @@ def branded_graph(
     audio = ",".join(c for c in (audio_chain, _AUDIO_FORMAT) if c)
     parts.append(f"[{audio_in}]{audio},atrim=duration={d},asetpts=PTS-STARTPTS[clipa]")
     segments = [(video, "clipa")]
+    # Cards run at the clip's frame rate, within what players expect of a short video.
+    rate = round(min(max(fps, 1.0), 60.0), 3)
     for name in ("intro", "outro"):
         card: TitleCard | None = getattr(brand, name)
         if card is None:
@@ -250,7 +252,7 @@ def branded_graph(
             raise ValueError(f"The {name} card's ASS file was not written.")
         s = f"{card.seconds:.3f}"
         parts.append(
-            f"color=c={_hex(card.background)}:s={width}x{height}:r={fps:g}:d={s},"
+            f"color=c={_hex(card.background)}:s={width}x{height}:r={rate:g}:d={s},"
             f"ass=filename={escape(str(card.ass))}:fontsdir={escape(str(fonts))},"
             f"format=yuv420p,setsar=1[{name}v]"
         )
