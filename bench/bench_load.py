@@ -16,15 +16,17 @@ so the workers have real media to process while the API is measured.
 
 Reported per level, over the measured window (the first `--warmup` seconds are left out):
 requests/s, p50/p95/p99 latency of all requests, the error rate (transport errors and
-4xx/5xx answers; a 304 is a success), and the status poll's own p99. Latency is measured
-from the moment a request was due, so a saturated client or server shows up as latency
-rather than as fewer requests.
+4xx/5xx answers; a 304 is a success), and the status poll's own p99, both as the user sees
+it and inside the API (from its JSON access log). Latency is measured from the moment a
+request was due, so a saturated client or server shows up as latency rather than as fewer
+requests; the generator shares the machine, so its CPU share is printed too.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
 import resource
@@ -35,6 +37,7 @@ import time
 import uuid
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -58,6 +61,7 @@ CLIPS_EVERY = 5  # polls: every 10 s
 TRANSCRIPT_EVERY = 15  # polls: every 30 s
 USERS_PER_CLIENT = 50  # one HTTP client (connection pool) per group of users, like browsers
 SEED_SECONDS = 8.0
+KEEPALIVE_SECONDS = 3.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,6 +291,7 @@ class LevelResult:
     p99: float
     error_rate: float
     status_p99: float
+    server_status_p99: float
     by_kind: dict[str, int]
     error_kinds: dict[str, int]
     load: tuple[float, float, float]
@@ -294,10 +299,28 @@ class LevelResult:
     api_cpu: float
 
 
+def server_status_times(logs: list[Path], since: float, until: float) -> list[float]:
+    """Status poll durations the API processes logged (JSON access lines) in a time window:
+    the server's share of the latency, without the client's queueing."""
+    out = []
+    for log in logs:
+        for line in log.read_text(errors="replace").splitlines():
+            if '"clipforge.access"' not in line or '"/v1/videos/{video_id}"' not in line:
+                continue
+            entry = json.loads(line)
+            if entry.get("method") != "GET":
+                continue
+            at = datetime.fromisoformat(entry["time"]).timestamp()
+            if since <= at <= until:
+                out.append(entry["duration_ms"] / 1000)
+    return out
+
+
 async def run_level(
     users: list[Seeded],
     api_urls: list[str],
     api_pids: list[int],
+    api_logs: list[Path],
     upload: bytes,
     args: argparse.Namespace,
 ) -> LevelResult:
@@ -307,7 +330,11 @@ async def run_level(
             base_url=api_urls[g % len(api_urls)],
             timeout=httpx.Timeout(30.0),
             limits=httpx.Limits(
-                max_connections=USERS_PER_CLIENT, max_keepalive_connections=USERS_PER_CLIENT
+                max_connections=USERS_PER_CLIENT,
+                max_keepalive_connections=USERS_PER_CLIENT,
+                # Below uvicorn's 5 s keep-alive: a connection the server is closing is never
+                # reused (a browser would retry such a request; this generator counts it).
+                keepalive_expiry=KEEPALIVE_SECONDS,
             ),
         )
         for g in range(len(groups))
@@ -317,6 +344,7 @@ async def run_level(
     start = begin + 1.0
     stop = start + args.duration
     rec = Recorder(measure_from=start + args.warmup)
+    wall_offset = time.time() - time.perf_counter()  # perf_counter -> epoch seconds
     cpu_before = resource.getrusage(resource.RUSAGE_SELF)
     api_before = sum(_cpu_seconds(p) for p in api_pids)
     try:
@@ -359,6 +387,10 @@ async def run_level(
         p99=percentile(everything, 99),
         error_rate=errors / total if total else float("nan"),
         status_p99=percentile(rec.samples.get("status", []), 99),
+        server_status_p99=percentile(
+            server_status_times(api_logs, rec.measure_from + wall_offset, stop + wall_offset),
+            99,
+        ),
         by_kind={k: len(v) for k, v in sorted(rec.samples.items())},
         error_kinds=dict(rec.error_kinds),
         load=os.getloadavg(),
@@ -373,7 +405,7 @@ async def run_level(
 # --- the run ---------------------------------------------------------------------------------
 
 
-def _start(procs: Processes, args: argparse.Namespace) -> tuple[list[str], list[int]]:
+def _start(procs: Processes, args: argparse.Namespace) -> tuple[list[str], list[int], list[Path]]:
     urls = []
     for i in range(args.apis):
         port = free_port()
@@ -381,6 +413,7 @@ def _start(procs: Processes, args: argparse.Namespace) -> tuple[list[str], list[
         procs.spawn(f"api{i}", "api", "--host", "127.0.0.1", "--port", str(port))
         urls.append(f"http://127.0.0.1:{port}")
     pids = [p.pid for p in procs.procs]
+    logs = list(procs.logs)
     for i in range(args.workers):
         log = procs.spawn(f"worker{i}", "worker")
         procs.wait_for_log(log, "workers serving queues")
@@ -396,21 +429,23 @@ def _start(procs: Processes, args: argparse.Namespace) -> tuple[list[str], list[
             if time.monotonic() > deadline:
                 raise SystemExit(f"{url} did not become ready")
             time.sleep(0.5)
-    return urls, pids
+    return urls, pids, logs
 
 
 def _print(results: list[LevelResult]) -> None:
     print()
     print(
         f"{'users':>6} | {'req/s':>6} | {'p50 ms':>7} | {'p95 ms':>7} | {'p99 ms':>7} | "
-        f"{'errors':>7} | {'status p99':>10} | {'load avg 1/5/15':>15} | gen/api CPU"
+        f"{'errors':>7} | {'status p99':>10} | {'in server':>9} | {'load avg 1/5/15':>15} | "
+        "gen/api CPU"
     )
-    print("-" * 105)
+    print("-" * 117)
     for r in results:
         load = "/".join(f"{x:.1f}" for x in r.load)
         print(
             f"{r.users:>6} | {r.rps:>6.0f} | {r.p50 * 1000:>7.1f} | {r.p95 * 1000:>7.1f} | "
             f"{r.p99 * 1000:>7.1f} | {r.error_rate:>7.2%} | {r.status_p99 * 1000:>8.1f}ms | "
+            f"{r.server_status_p99 * 1000:>7.1f}ms | "
             f"{load:>15} | {r.generator_cpu:.2f}/{r.api_cpu:.2f} cores"
         )
     for r in results:
@@ -465,11 +500,11 @@ async def main() -> None:
             procs = Processes(scratch / "procs", env)
             procs.root.mkdir()
             try:
-                urls, pids = _start(procs, args)
+                urls, pids, logs = _start(procs, args)
                 print(f"API processes: {', '.join(urls)}; worker processes: {args.workers}")
                 results = []
                 for level in levels:
-                    result = await run_level(users[:level], urls, pids, upload, args)
+                    result = await run_level(users[:level], urls, pids, logs, upload, args)
                     results.append(result)
                     _print([result])
                     procs.check_alive()
