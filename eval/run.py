@@ -51,6 +51,8 @@ if TYPE_CHECKING:
     from clipforge.config import Settings
 
 PRECISION_K = 5
+#: Largest difference (s) between a transcript's and its labels' durations that is not stale.
+STALE_TOLERANCE = 0.01
 DEFAULT_COUNT = 8
 MIN_SECONDS = 15.0
 MAX_SECONDS = 60.0
@@ -197,8 +199,14 @@ def load_cases(engine: str = DEFAULT_ENGINE, slugs: Sequence[str] | None = None)
         if slugs is not None and episode.slug not in slugs:
             continue
         transcript = load_transcript(episode.slug, engine)
-        if transcript is not None:
-            cases.append(Case.build(load_labels(episode.slug), transcript))
+        if transcript is None:
+            continue
+        labels = load_labels(episode.slug)
+        if abs(transcript.duration - labels.duration) > STALE_TOLERANCE:
+            # Labels were re-rendered after this transcript was made: their times disagree.
+            print(f"{episode.slug}: transcript is stale (rendering changed), skipped")
+            continue
+        cases.append(Case.build(labels, transcript))
     return cases
 
 

@@ -103,3 +103,19 @@ def test_retranscription_covers_base_the_configured_engine_and_extra_models(monk
     assert labels == ["base", "openai-whisper-1", "small"]
     monkeypatch.setenv("CLIPFORGE_TRANSCRIBER_ENGINE", "whisper")
     assert [engine_label(s) for s in engine_settings([])] == ["base"]
+
+
+def test_a_transcript_from_an_older_rendering_is_skipped(monkeypatch, capsys) -> None:
+    from dataclasses import replace
+
+    from eval import run
+
+    real = run.load_transcript
+
+    def stale(slug, engine="base"):
+        t = real(slug, engine)
+        return replace(t, duration=t.duration + 5.0) if t is not None else None
+
+    monkeypatch.setattr(run, "load_transcript", stale)
+    assert run.load_cases(slugs=SLUGS) == []
+    assert "transcript is stale" in capsys.readouterr().out
