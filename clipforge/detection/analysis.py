@@ -103,6 +103,7 @@ def filler_weight(text: str) -> tuple[float, str]:
     hesitations = sum(1 for t in toks if t in lx.FILLER_WORDS)
     hesitations += 2 * lx.phrase_hits(normalised, lx.HESITATION_PHRASES)
     hesitations += 2 * len(lx.PARENTHETICAL.findall(text))
+    hesitations += lx.phrase_hits(normalised, lx.HEDGES)
     # One "um" in a sentence is ordinary speech; several in a short one is rambling.
     rambling = min(1.0, max(0.0, 3.0 * hesitations / len(toks) - 0.1))
     if rambling > best:

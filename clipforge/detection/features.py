@@ -29,7 +29,7 @@ def hook_strength(first: SentenceInfo) -> float:
     """How strongly the opening sentence makes a viewer stay.
 
     Questions, promise-making openers ("Here's ...", "Most people ..."), numbers, bold or
-    contrary claims and direct address all raise it; a very short or very long opener, or
+    contrary claims (strong words, a negation: "X is not Y") and direct address raise it; a very short or very long opener, or
     one that is filler, lowers it.
     """
     if not first.tokens:
@@ -45,6 +45,8 @@ def hook_strength(first: SentenceInfo) -> float:
     score += min(0.3, 0.12 * (first.contrast + first.intensity))
     if "you" in first.tokens or "your" in first.tokens:
         score += 0.1
+    if not first.question and any(t in lx.NEGATIONS for t in first.tokens[:8]):
+        score += 0.15  # a claim against what people believe: "X is not Y"
     n = len(first.tokens)
     if n < 4:
         score -= 0.35
@@ -80,8 +82,9 @@ def payoff(last: SentenceInfo, following: SentenceInfo | None) -> float:
     """How well the clip lands: a complete closing sentence that concludes the thought.
 
     Conclusion markers ("that's why", "the lesson", "turns out"), an exclamation or a
-    concrete number raise it; ending on an open question, on filler, or just before a
-    sentence that carries the thought on ("And ...", "Because ...") lowers it.
+    concrete number raise it; ending on an open question, on filler, on a hedge ("either
+    way", "I think"), or just before a sentence that carries the thought on ("And ...",
+    "Because ...") lowers it.
     """
     if not last.tokens:
         return 0.0
@@ -96,6 +99,8 @@ def payoff(last: SentenceInfo, following: SentenceInfo | None) -> float:
         score += 0.1
     if following is not None and following.first_token in _CONJUNCTIONS | {"which", "because"}:
         score -= 0.3
+    if lx.phrase_hits(last.normalised, lx.HEDGES):
+        score -= 0.2  # a story that fizzles out ("Either way, she enjoyed it.")
     score -= 0.4 * last.filler
     return clamp(score)
 

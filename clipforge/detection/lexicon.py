@@ -96,6 +96,36 @@ HOOK_PHRASES: tuple[str, ...] = (
     "i never",
     "we found",
     "i learned",
+    "people think",
+    "everyone thinks",
+    "you think",
+    "you've been told",
+    "we're told",
+    "the myth",
+)
+#: Negations that make an opening line a myth-buster ("Searing does not seal in juices").
+NEGATIONS: frozenset[str] = wordset(
+    """not no never isn't aren't wasn't weren't doesn't don't didn't won't can't cannot
+    shouldn't wouldn't couldn't nothing nobody"""
+)
+#: Hedges: a speaker unsure of their own point ("I think", "I'd have to check").
+HEDGES: tuple[str, ...] = (
+    "i think",
+    "i guess",
+    "i suppose",
+    "might have",
+    "may have",
+    "could have been",
+    "not sure",
+    "i'm not sure",
+    "i'd have to check",
+    "i don't remember",
+    "if i remember",
+    "either way",
+    "or maybe",
+    "or something",
+    "pretty much",
+    "more or less",
 )
 #: Words of strong claims and stakes: superlatives, absolutes, emotion.
 INTENSITY_WORDS: frozenset[str] = wordset(

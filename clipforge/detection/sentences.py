@@ -33,6 +33,10 @@ _ABBREVIATIONS = frozenset(
     {"mr.", "mrs.", "ms.", "dr.", "prof.", "st.", "vs.", "etc.", "e.g.", "i.e.", "inc.", "ltd.",
      "jr.", "sr.", "no.", "approx.", "dept.", "est.", "fig.", "mt.", "u.s.", "u.k."}
 )  # fmt: skip
+_DECIMAL_HEAD = re.compile(r"\d\.$")
+#: Engines sometimes write a decimal number as two words ("65." "5"); they follow each other
+#: without a pause, unlike a number that ends a sentence and one that starts the next.
+DECIMAL_GAP_SECONDS = 0.05
 _INITIALISM = re.compile(r"^(?:[a-z]\.){2,}$", re.IGNORECASE)
 
 
@@ -117,6 +121,12 @@ def _is_boundary(prev: Word, word: Word, pause_break: float) -> bool:
         return True
     if not ends_sentence(prev):
         return False
+    if (
+        _DECIMAL_HEAD.search(prev.clean)
+        and word.clean[:1].isdigit()
+        and (word.start - prev.end < DECIMAL_GAP_SECONDS)
+    ):
+        return False  # "65." + "5" spoken without a pause is one number, 65.5
     # "well... you know" trails on in lower case: a hesitation, not the end of a sentence.
     return not (_ELLIPSIS.search(prev.clean) and word.clean[:1].islower())
 

@@ -98,3 +98,18 @@ def test_empty_words_are_dropped_and_empty_transcript_gives_nothing() -> None:
 def test_make_sentence_rejects_no_words() -> None:
     with pytest.raises(ValueError):
         make_sentence([])
+
+
+def test_a_decimal_written_as_two_words_is_not_a_boundary() -> None:
+    transcript = words_transcript(
+        [
+            (" It", 0.0, 0.2),
+            (" is", 0.3, 0.5),
+            (" 65.", 0.6, 0.9),
+            (" 5", 0.9, 1.1),
+            (" percent.", 1.2, 1.5),
+            (" 2", 2.0, 2.2),
+            (" more.", 2.3, 2.6),
+        ]
+    )
+    assert texts(transcript) == ["It is 65. 5 percent.", "2 more."]
