@@ -29,8 +29,8 @@ def hook_strength(first: SentenceInfo) -> float:
     """How strongly the opening sentence makes a viewer stay.
 
     Questions, promise-making openers ("Here's ...", "Most people ..."), numbers, bold or
-    contrary claims (strong words, a negation: "X is not Y") and direct address raise it; a very short or very long opener, or
-    one that is filler, lowers it.
+    contrary claims (strong words, a negation: "X is not Y") and direct address raise it;
+    a very short or very long opener, or one that is filler, lowers it.
     """
     if not first.tokens:
         return 0.0
