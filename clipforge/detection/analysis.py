@@ -30,6 +30,7 @@ class SentenceInfo:
     numbers: int
     contrast: int
     intensity: int
+    insight: bool  # advice, a generalisation or a lesson (see features.insight)
     #: 0-1: how much of this sentence is greeting, housekeeping, sponsor, subscribe,
     #: hesitation or cross-talk, and which kind dominates ("" when none).
     filler: float
@@ -76,9 +77,19 @@ def analyse(sentence: Sentence) -> SentenceInfo:
         numbers=sum(1 for t in toks if lx.is_number(t)),
         contrast=sum(1 for t in toks if t in lx.CONTRAST_WORDS),
         intensity=sum(1 for t in toks if t in lx.INTENSITY_WORDS),
+        insight=has_insight(toks, norm, sentence.text),
         filler=filler,
         filler_kind=kind,
     )
+
+
+def has_insight(toks: Sequence[str], normalised: str, text: str) -> bool:
+    """Whether a sentence states a takeaway: an insight phrase, or advice in the imperative
+    ("Ask your best customers ...", "Keep the receipts."), which opens on a verb."""
+    if lx.phrase_hits(normalised, lx.INSIGHT_PHRASES):
+        return True
+    opener = toks[0] if toks else ""
+    return opener in lx.COMMON_VERBS and not text.rstrip().endswith("?")
 
 
 def filler_weight(text: str) -> tuple[float, str]:

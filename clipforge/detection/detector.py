@@ -167,6 +167,7 @@ def _scored(
         payoff=ctx.payoffs[j],
         topic_fit=topic_fit(ctx.seg, i, j, internal),
         density=ft.information_density(stats, ctx.corpus),
+        insight=ft.insight(stats),
         engagement=ft.engagement(stats),
         energy=speech_energy(ctx.loudness, stats.start, stats.end),
         pace=ft.pace(stats, ctx.corpus),

@@ -23,6 +23,8 @@ _PRONOUNS = lx.wordset(
     which who whom whose"""
 )
 _REPLIES = lx.wordset("yeah yes no exactly right sure absolutely totally true")
+#: Discourse markers that turn to the other speaker or aside ("Actually, ...", "Sorry, ...").
+_ASIDES = lx.wordset("actually oh sorry anyway okay ok")
 
 
 def hook_strength(first: SentenceInfo) -> float:
@@ -60,7 +62,8 @@ def self_containedness(first: SentenceInfo, previous: SentenceInfo | None) -> fl
     """1 when the clip can be understood without what came before it.
 
     A clip that opens on a conjunction ("And", "So", "But"), a pronoun or demonstrative
-    with no antecedent ("That", "He", "It"), a reply ("Yeah", "Exactly"), an explicit
+    with no antecedent ("That", "He", "It"), a reply ("Yeah", "Exactly"), an aside
+    ("Actually", "Sorry"), an explicit
     back-reference ("as I said") or the second half of a sentence leaves the viewer lost.
     """
     if not first.tokens:
@@ -71,6 +74,8 @@ def self_containedness(first: SentenceInfo, previous: SentenceInfo | None) -> fl
         score -= 0.5
     elif opener in _PRONOUNS or opener in _REPLIES:
         score -= 0.4
+    elif opener in _ASIDES:
+        score -= 0.3
     if lx.phrase_hits(" " + " ".join(first.tokens[:6]) + " ", lx.BACK_REFERENCES):
         score -= 0.4
     if previous is not None and not previous.complete:
@@ -120,6 +125,7 @@ class WindowStats:
     contrast: int = 0
     intensity: int = 0
     idf_mass: float = 0.0
+    insight_time: float = 0.0
     filler_time: float = 0.0
     dead_air: int = 0
 
@@ -145,6 +151,7 @@ class WindowStats:
         self.intensity += info.intensity
         self.idf_mass += sum(corpus.idf.get(s, 0.0) for s in info.stems)
         self.filler_time += info.filler * d
+        self.insight_time += info.insight * d
 
     @classmethod
     def of(cls, run: Sequence[SentenceInfo], corpus: Corpus) -> WindowStats:
@@ -163,6 +170,18 @@ def information_density(stats: WindowStats, corpus: Corpus) -> float:
     if stats.speech <= 0:
         return 0.0
     return clamp(stats.idf_mass / stats.speech / (1.5 * corpus.density))
+
+
+def insight(stats: WindowStats) -> float:
+    """Share of the window's speech that states a takeaway (advice, a generalisation, a
+    lesson, a reversal of belief); 1.0 from 40%.
+
+    Clips people share have a point; an anecdote that never arrives at one, or small talk
+    about someone's routine, has none however specific its words.
+    """
+    if stats.speech <= 0:
+        return 0.0
+    return clamp(stats.insight_time / stats.speech / 0.4)
 
 
 def engagement(stats: WindowStats) -> float:

@@ -34,7 +34,8 @@ FILLER_WORDS: frozenset[str] = CLIPS_FILLERS | wordset("uhm um-hum mm-hmm hm")
 CONTRAST_WORDS: frozenset[str] = CLIPS_CONTRAST | wordset(
     "turns surprising surprisingly opposite counterintuitive despite whereas"
 )
-NUMBER_WORDS: frozenset[str] = CLIPS_NUMBER_WORDS
+#: Ordinals are left out: "my first season" is narration, not a figure worth quoting.
+NUMBER_WORDS: frozenset[str] = CLIPS_NUMBER_WORDS - {"first", "second", "third"}
 
 #: A first word that leans on something said before the clip (anaphora, discourse links).
 DANGLING_OPENERS: frozenset[str] = wordset(
@@ -107,6 +108,53 @@ HOOK_PHRASES: tuple[str, ...] = (
 NEGATIONS: frozenset[str] = wordset(
     """not no never isn't aren't wasn't weren't doesn't don't didn't won't can't cannot
     shouldn't wouldn't couldn't nothing nobody"""
+)
+#: Markers of a takeaway: advice, a generalisation, a lesson or a reversal of belief. A
+#: clip with a point has some; a routine anecdote ("I usually get in at half past seven")
+#: has none.
+INSIGHT_PHRASES: tuple[str, ...] = (
+    "you should",
+    "you have to",
+    "you need to",
+    "you can",
+    "if you",
+    "the key",
+    "the trick",
+    "the secret",
+    "the lesson",
+    "the point",
+    "the truth",
+    "the reason",
+    "the problem",
+    "the answer",
+    "what i learned",
+    "i learned",
+    "i realised",
+    "i realized",
+    "turns out",
+    "it turns out",
+    "that's why",
+    "which is why",
+    "which means",
+    "that means",
+    "most people",
+    "people think",
+    "nobody",
+    "everyone",
+    "always",
+    "never",
+    "is not",
+    "isn't",
+    "are not",
+    "aren't",
+    "does not",
+    "doesn't",
+    "instead",
+    "the best",
+    "the worst",
+    "the most",
+    "more than",
+    "less than",
 )
 #: Hedges: a speaker unsure of their own point ("I think", "I'd have to check").
 HEDGES: tuple[str, ...] = (
@@ -206,6 +254,7 @@ FILLER_PATTERNS: dict[str, re.Pattern[str]] = {
             r"thanks?(?: you)?(?: \S+){0,3} for (?:having|joining|coming|listening|watching"
             r"|tuning|being here|your time)",
             r"thank you (?:so much|both|all|everyone|everybody)",
+            r"thank (?:everyone|everybody|you all)",
             r"thanks (?:everyone|everybody|all|both|so much)",
             r"(?:happy|glad|great|good|nice) to (?:be here|have you|see you|be back)",
             r"(?:bye|goodbye|cheers|take care)",
@@ -222,6 +271,7 @@ FILLER_PATTERNS: dict[str, re.Pattern[str]] = {
             r"(?:the|this|our|my|today's) (?:show|episode|podcast|format|channel|audio"
             r"|microphone|mic|recording|newsletter|website|notes)",
             r"show notes",
+            r"listeners?(?: survey| questions?| emails?| mail)?",
             r"(?:are we|we're|i'm|i am|we are) recording",
             r"recording this",
             r"(?:can|could) you(?: both| all)? hear",
@@ -265,7 +315,13 @@ HESITATION_PHRASES: tuple[str, ...] = (
     "anyway",
     "lost my train",
     "where was i going",
-    # A speaker labelling their own digression.
+    # A speaker announcing or labelling their own digression.
+    "that reminds me",
+    "by the way",
+    "speaking of which",
+    "on a side note",
+    "side note",
+    "random thought",
     "not really relevant",
     "not relevant",
     "off topic",

@@ -3,7 +3,8 @@
 hook         how strongly the first sentence pulls a viewer in, and whether it stands alone
 flow         a self-contained start, a landing at the end, and a window that covers one
              topic segment whole, without dead air
-value        specific information per second, and the requested keywords when there are any
+value        specific information per second and a point (a takeaway), and the requested
+             keywords when there are any
 shareability questions, numbers, contrast and strong words, speech energy and pace
 
 Filler (greetings, housekeeping, sponsor reads, calls to subscribe, rambling, cross-talk)
@@ -37,6 +38,7 @@ class Features:
     payoff: float
     topic_fit: float
     density: float
+    insight: float
     engagement: float
     energy: float
     pace: float
@@ -62,7 +64,8 @@ def part_values(f: Features) -> tuple[float, float, float, float]:
     keep = (1.0 - FILLER_PENALTY * f.filler) * (1.0 - TOPIC_PENALTY * (1.0 - f.topic_fit))
     hook = 0.65 * f.hook + 0.35 * f.self_contained
     flow = (0.25 * f.self_contained + 0.25 * f.payoff + 0.5 * f.topic_fit) * f.dead_air
-    value = f.density if f.keywords is None else 0.4 * f.density + 0.6 * f.keywords
+    substance = 0.65 * f.density + 0.35 * f.insight
+    value = substance if f.keywords is None else 0.4 * substance + 0.6 * f.keywords
     share = 0.5 * f.engagement + 0.25 * f.energy + 0.25 * f.pace
     return hook * keep, flow * keep, value * keep, share * keep
 

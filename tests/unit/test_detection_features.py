@@ -118,6 +118,27 @@ def test_engagement_counts_questions_numbers_and_contrast() -> None:
     assert ft.engagement(ft.WindowStats.of(lively, corpus)) > 0.5
 
 
+def test_insight_finds_takeaways_and_not_routine() -> None:
+    routine = infos(
+        [
+            "I usually get in around half past seven.",
+            "Then it is clinic all morning and paperwork after lunch.",
+        ]
+    )
+    pointed = infos(
+        [
+            "Most people think stretching prevents injury.",
+            "Ask your physio for a proper warm-up instead.",
+        ]
+    )
+    corpus = corpus_stats(routine + pointed)
+    assert [i.insight for i in routine] == [False, False]
+    assert [i.insight for i in pointed] == [True, True]  # a reversal, then advice
+    assert ft.insight(ft.WindowStats.of(routine, corpus)) == 0.0
+    assert ft.insight(ft.WindowStats.of(pointed, corpus)) == 1.0
+    assert not info("Ask me anything?").insight  # a question is not advice
+
+
 def test_pace_is_half_at_the_median_and_higher_when_brisker() -> None:
     run = infos(["One two three four five six.", "Seven eight nine ten eleven twelve."])
     corpus = corpus_stats(run)
