@@ -160,7 +160,10 @@ class Settings(BaseSettings):
         default=0.0, ge=0.0, le=1.0, description="Share of stage attempts failed on purpose."
     )
     job_timeout_seconds: float = Field(
-        default=3600.0, gt=0, description="Time budget of one job attempt; then it fails."
+        default=4 * 3600.0,
+        gt=0,
+        description="Time budget of one job attempt; then it fails. Four hours: transcribing"
+        " the longest accepted source (max_media_seconds) on a slow CPU fits inside it.",
     )
     status_cache_seconds: float = Field(
         default=1.0, ge=0, description="Redis cache of video status reads; 0: off."

@@ -193,6 +193,14 @@ async def video_page(request: Request, video_id: str) -> Response:
     return _page(request, "video.html", "video", principal=viewer, title="Video", videoId=video_id)
 
 
+@router.get("/brand", response_class=HTMLResponse, name="web_brand")
+async def brand_page(request: Request) -> Response:
+    viewer = await _viewer_or_exit(request)
+    if isinstance(viewer, Response):
+        return viewer
+    return _page(request, "brand.html", "brand", principal=viewer, title="Brand kit")
+
+
 @router.get("/system", response_class=HTMLResponse, name="web_system")
 async def system_page(request: Request) -> Response:
     viewer = await _viewer_or_exit(request)

@@ -324,3 +324,66 @@ def test_a_file_that_is_not_video_shows_a_readable_error(
     assert error.strip() and "Traceback" not in error, error
     assert page.get_by_role("button", name="Retry").is_visible()
     _shot(page, tmp_path, "video-failed")
+
+
+def _png(
+    path: Path, width: int = 64, height: int = 32, rgb: tuple[int, int, int] = (230, 40, 90)
+) -> Path:
+    """A small solid-colour PNG, written by hand (no imaging library needed)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    raw = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
+    return path
+
+
+def test_brand_kit_page_saves_logo_colours_and_title_cards(
+    page: Page, tmp_path: Path, server: Server
+) -> None:
+    page.goto("/brand")
+    page.get_by_role("heading", name="Brand kit").wait_for()
+    assert page.locator("#brand-state").inner_text() in ("Not set up yet", "Saved")
+
+    # Not an image: a readable refusal, nothing saved.
+    bogus = tmp_path / "logo.png"
+    bogus.write_text("not a picture")
+    page.locator("#logo-file").set_input_files(str(bogus))
+    page.locator("#brand-error").wait_for(state="visible")
+    assert "logo was not saved" in page.locator("#brand-error").inner_text()
+
+    page.locator("#logo-file").set_input_files(str(_png(tmp_path / "mark.png")))
+    page.get_by_role("img", name="Your logo").wait_for()
+    assert int(page.get_by_role("img", name="Your logo").evaluate("i => i.naturalWidth")) == 64
+
+    page.get_by_label("Logo corner").select_option("bottom-left")
+    page.get_by_label("Logo width (% of frame)").fill("20")
+    page.get_by_label("Use a brand caption colour").check()
+    page.locator("#primary_colour").fill("#ffd400")
+    page.locator("#intro-text").fill("Episode 12")
+    page.locator("#intro-seconds").fill("1.5")
+    page.get_by_role("button", name="Save brand kit").click()
+    _wait(page, lambda: page.locator("#brand-state").inner_text() == "Saved")
+    _shot(page, tmp_path, "brand-kit", keep=True)
+
+    # What the page shows after a reload is what the API stored.
+    page.reload()
+    _wait(page, lambda: page.get_by_label("Logo corner").input_value() == "bottom-left")
+    assert page.get_by_label("Logo width (% of frame)").input_value() == "20"
+    assert page.locator("#primary_colour").input_value() == "#ffd400"
+    assert page.locator("#intro-text").input_value() == "Episode 12"
+    kit = httpx.get(f"{server.base_url}/v1/brand-kit", timeout=10).json()
+    assert kit["logo_position"] == "bottom-left" and kit["logo_scale"] == 0.2
+    assert kit["primary_colour"].lower() == "#ffd400"
+    assert kit["intro"] == {"text": "Episode 12", "seconds": 1.5, "background": "#000000"}
+    assert kit["logo"]["width"] == 64

@@ -48,6 +48,7 @@ def test_js_unit_tests_pass() -> None:
         ("/", "/static/index.js"),
         ("/videos/01HXYZABCDEF", "/static/video.js"),
         ("/system", "/static/system.js"),
+        ("/brand", "/static/brand.js"),
     ],
 )
 async def test_pages_are_html_referencing_local_assets(

@@ -99,6 +99,22 @@ export function patchJSON(url, body, init) {
   });
 }
 
+export function putJSON(url, body, init) {
+  return request(url, {
+    method: "PUT",
+    headers: { "Content-Type": "application/json", Accept: "application/json" },
+    body: JSON.stringify(body ?? {}),
+    ...init,
+  });
+}
+
+/** A multipart upload of one file in field "file" (small files: logos and fonts). */
+export function sendFile(url, method, file) {
+  const form = new FormData();
+  form.append("file", file, file.name);
+  return request(url, { method, headers: { Accept: "application/json" }, body: form });
+}
+
 /** GET /health answers 503 with the same body when something is down: read it either way. */
 export async function getHealth() {
   let response;
@@ -137,6 +153,12 @@ export const api = {
     postJSON(`/v1/videos/${encodeURIComponent(videoId)}/exports`, body),
   getBatch: (id) => getJSON(`/v1/batches/${encodeURIComponent(id)}`),
   queueMetrics: () => getJSON("/v1/queues/metrics"),
+  getBrandKit: () => getJSON("/v1/brand-kit"),
+  saveBrandKit: (body) => putJSON("/v1/brand-kit", body),
+  uploadLogo: (file) => sendFile("/v1/brand-kit/logo", "PUT", file),
+  deleteLogo: () => request("/v1/brand-kit/logo", { method: "DELETE" }),
+  listFonts: () => getJSON("/v1/fonts"),
+  uploadFont: (file) => sendFile("/v1/fonts", "POST", file),
   transcriptUrl: (id, format) =>
     `/v1/videos/${encodeURIComponent(id)}/transcript?format=${encodeURIComponent(format)}`,
 };

@@ -58,18 +58,30 @@ export function ratioBoxes(name = "aspect_ratio") {
   );
 }
 
-/** What an export form asks for: {ok, ratios, caption_style, quality} or {ok: false, reason}. */
+export function brandBox(id) {
+  return h("div", { class: "field brand-toggle" },
+    h("label", { for: id },
+      h("input", { id, type: "checkbox", name: "brand", checked: true }),
+      " Apply brand kit ",
+      h("a", { href: "/brand", class: "muted small" }, "(edit)"),
+    ),
+  );
+}
+
+/** What an export form asks for: {ok, ratios, caption_style, quality, body} or {ok: false, reason}. */
 export function readExportForm(form) {
   const ratios = [...form.querySelectorAll('input[name="aspect_ratio"]:checked')].map((x) => x.value);
   if (!ratios.length) return { ok: false, reason: "Choose at least one aspect ratio to export." };
   const style = form.querySelector('input[type="radio"]:checked');
   const quality = form.querySelector('select[name="quality"]');
-  return {
-    ok: true,
-    ratios,
+  const brand = form.querySelector('input[name="brand"]');
+  const body = {
     caption_style: style ? style.value : captionStyles()[0],
     quality: quality ? quality.value : "standard",
   };
+  // Unticked: leave the kit off. Ticked: the server applies the kit when there is one.
+  if (brand && !brand.checked) body.brand = false;
+  return { ok: true, ratios, ...body, body };
 }
 
 // --- remembered ids (so a reload finds running exports again) -----------------------------
@@ -224,6 +236,7 @@ export function batchPanel(videoId) {
     ratioBoxes(),
     stylePicker(`batch-style-${videoId}`),
     qualitySelect(`batch-quality-${videoId}`),
+    brandBox(`batch-brand-${videoId}`),
     h("div", { class: "field field-action" }, button),
   );
   form.addEventListener("submit", async (e) => {
@@ -236,11 +249,7 @@ export function batchPanel(videoId) {
     }
     button.disabled = true;
     try {
-      const batch = await api.createBatch(videoId, {
-        aspect_ratios: ask.ratios,
-        caption_style: ask.caption_style,
-        quality: ask.quality,
-      });
+      const batch = await api.createBatch(videoId, { aspect_ratios: ask.ratios, ...ask.body });
       remember(BATCHES_KEY + videoId, batch.id);
       rows.prepend(batchRow(batch));
     } catch (err) {

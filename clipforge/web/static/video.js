@@ -4,6 +4,7 @@ import { api } from "./api.js";
 import { detectOptions } from "./detect_options.js";
 import {
   batchPanel,
+  brandBox,
   exportRow,
   forgetExport,
   qualitySelect,
@@ -528,6 +529,7 @@ function clipCard(clip) {
     ratioBoxes(),
     stylePicker(`style-${clip.id}`),
     qualitySelect(`quality-${clip.id}`),
+    brandBox(`brand-${clip.id}`),
     h("div", { class: "field field-action" }, button),
   );
   form.addEventListener("submit", async (e) => {
@@ -543,11 +545,7 @@ function clipCard(clip) {
       // One request per aspect ratio; each export gets its own row, progress and link.
       for (const ratio of ask.ratios) {
         try {
-          const exp = await api.createExport(clip.id, {
-            aspect_ratio: ratio,
-            caption_style: ask.caption_style,
-            quality: ask.quality,
-          });
+          const exp = await api.createExport(clip.id, { aspect_ratio: ratio, ...ask.body });
           rememberExport(clip.id, exp.id);
           exportsBox.prepend(exportRow(exp));
         } catch (err) {
