@@ -173,7 +173,7 @@ def title(run: Sequence[SentenceInfo], phrases: Sequence[Keyphrase]) -> str:
     def appeal(k: int) -> tuple[float, int]:
         info = run[k]
         points = 2.0 * info.question + 1.0 * bool(info.numbers) + 0.7 * bool(info.intensity)
-        points += 0.5 * bool(info.contrast)
+        points += 0.5 * bool(info.contrast) + 0.7 * info.insight
         stems = set(info.stems)
         points += sum(0.5 for s in best_phrases if set(s) <= stems)
         points += 1.5 if k == 0 else 0.0  # an opening line is usually the hook
@@ -182,7 +182,7 @@ def title(run: Sequence[SentenceInfo], phrases: Sequence[Keyphrase]) -> str:
         if len(info.tokens) < 4:
             points -= 2.0
         if not fits_cleanly(info.text, TITLE_MAX_CHARS):
-            points -= 2.5  # would have to be cut mid-clause
+            points -= 4.0  # would have to be cut mid-clause
         return points, -k
 
     k = max(range(len(run)), key=appeal)
