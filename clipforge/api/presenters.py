@@ -24,6 +24,8 @@ def video_out(video: Video, request: Request) -> VideoOut:
         video.stage_progress,
         Stage(video.failed_stage) if video.failed_stage else None,
     )
+    # Built once: url_for walks the route table, and this runs on every status poll.
+    media = str(request.url_for("video_media", video_id=video.id)) if video.original_key else None
     return VideoOut(
         id=video.id,
         status=video.status,  # type: ignore[arg-type]
@@ -41,16 +43,8 @@ def video_out(video: Video, request: Request) -> VideoOut:
         height=video.height,
         created_at=_aware(video.created_at),
         updated_at=_aware(video.updated_at),
-        poster_url=(
-            str(request.url_for("video_media", video_id=video.id)) + "?kind=poster"
-            if video.original_key and video.width
-            else None
-        ),
-        source_url=(
-            str(request.url_for("video_media", video_id=video.id)) + "?kind=source"
-            if video.original_key
-            else None
-        ),
+        poster_url=f"{media}?kind=poster" if media and video.width else None,
+        source_url=f"{media}?kind=source" if media else None,
         detect_options=video.detect_options,
     )
 
