@@ -55,8 +55,10 @@ ANALYSIS_SHORT_SIDE = 240
 MIN_FACE = 20
 #: Scale step between the cascade's search sizes.
 SCALE_STEP = 1.15
-#: Samples between full-frame searches while a face is being followed.
-FULL_SEARCH_EVERY = 6
+#: Samples between looks around the whole frame while a face is being followed. Only a
+#: much bigger face would be followed instead (`pick_face` sticks to the speaker), and a
+#: cut triggers a full search at once, so this can be rare.
+FULL_SEARCH_EVERY = 15
 #: Side of the tiny copy whose change between samples marks a scene cut.
 _DIFF_SIZE = (32, 18)
 #: The crop filter's instance name, which the command file addresses.
@@ -89,11 +91,14 @@ def analysis_args(
 
     `fps` runs before `scale`, so only the sampled frames are scaled. The decoder may cut
     corners a face detector never notices: it skips frames no other frame refers to
-    (sampling picks the nearest decoded one), the deblocking filter, and exactness.
+    (sampling picks the nearest decoded one), the deblocking filter, and exactness. One
+    decoder thread: face detection runs beside it on another core, and frame threading
+    would only add its own overhead.
     """
     w, h = size
     return [
         ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error",
+        "-threads", "1",
         "-skip_frame", "noref", "-skip_loop_filter", "all", "-flags2", "+fast",
         "-ss", f"{start:.3f}", "-i", str(source),
         "-t", f"{duration:.3f}",
@@ -140,9 +145,10 @@ class FaceSampler:
     """Finds faces in consecutive analysis frames, cheaply.
 
     A full-frame search costs tens of milliseconds on a busy background, so it runs only on
-    the first frame, after a likely cut, every `FULL_SEARCH_EVERY` samples (to notice new
-    or bigger faces) and whenever the face is lost. Otherwise only a window around the last
-    face is searched, at scales near its size, which is an order of magnitude cheaper.
+    the first frame, after a likely cut and whenever the face is lost; every
+    `FULL_SEARCH_EVERY` samples the whole frame is searched for faces at least about as big
+    as the followed one (a new speaker). Otherwise only a window around the last face is
+    searched, at scales near its size, which is an order of magnitude cheaper.
     """
 
     def __init__(self, size: tuple[int, int], scale: float, cut_diff: float) -> None:
@@ -162,12 +168,14 @@ class FaceSampler:
         self._thumb = thumb
         boxes: list[tuple[int, int, int, int]] = []
         self._since_full += 1
-        if (
-            self._last is not None
-            and diff <= self._cut_diff
-            and (self._since_full < FULL_SEARCH_EVERY)
-        ):
-            boxes = self._search_near(gray, self._last)
+        last = self._last if diff <= self._cut_diff else None  # a cut: start afresh
+        if last is not None and self._since_full < FULL_SEARCH_EVERY:
+            boxes = self._search_near(gray, last)
+        elif last is not None:
+            # The periodic look around: only for faces about the followed one's size or
+            # bigger (smaller ones would not be chosen), which skips the costly small scales.
+            boxes = detect_faces(gray, min_side=max(MIN_FACE, int(last[2] * 0.7)))
+            self._since_full = 0
         if not boxes:
             boxes = detect_faces(gray)
             self._since_full = 0
