@@ -110,7 +110,12 @@ class _Context:
             contained=[
                 ft.self_containedness(infos[k], infos[k - 1] if k else None) for k in range(n)
             ],
-            payoffs=[ft.payoff(infos[k], infos[k + 1] if k + 1 < n else None) for k in range(n)],
+            payoffs=[
+                ft.payoff(
+                    infos[k], infos[k + 1] if k + 1 < n else None, infos[k - 1] if k else None
+                )
+                for k in range(n)
+            ],
         )
 
     def clip(self, scored: _Scored, note: str) -> ClipCandidate:

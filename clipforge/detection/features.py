@@ -83,13 +83,16 @@ def self_containedness(first: SentenceInfo, previous: SentenceInfo | None) -> fl
     return clamp(score)
 
 
-def payoff(last: SentenceInfo, following: SentenceInfo | None) -> float:
+def payoff(
+    last: SentenceInfo, following: SentenceInfo | None, before: SentenceInfo | None = None
+) -> float:
     """How well the clip lands: a complete closing sentence that concludes the thought.
 
     Conclusion markers ("that's why", "the lesson", "turns out"), an exclamation or a
     concrete number raise it; ending on an open question, on filler, on a hedge ("either
-    way", "I think"), or just before a sentence that carries the thought on ("And ...",
-    "Because ...") lowers it.
+    way", "I think"), just after a question (its answer is still to come), or just before a
+    sentence that carries the thought on ("And ...", "Because ...") lowers it. `before` is
+    the sentence before `last`, when the clip holds it.
     """
     if not last.tokens:
         return 0.0
@@ -106,6 +109,8 @@ def payoff(last: SentenceInfo, following: SentenceInfo | None) -> float:
         score -= 0.3
     if lx.phrase_hits(last.normalised, lx.HEDGES):
         score -= 0.2  # a story that fizzles out ("Either way, she enjoyed it.")
+    if before is not None and before.question and not last.question:
+        score -= 0.2  # a question with a one-line reply: the answer is still to come
     score -= 0.4 * last.filler
     return clamp(score)
 

@@ -86,6 +86,11 @@ def test_payoff_drops_when_the_next_sentence_carries_the_thought_on() -> None:
     assert ft.payoff(last, following) < ft.payoff(last, None)
 
 
+def test_payoff_drops_when_the_clip_ends_on_a_one_line_reply_to_a_question() -> None:
+    question, reply = infos(["What keyboard are you using?", "It sounds very loud."])
+    assert ft.payoff(reply, None, question) < ft.payoff(reply, None, None)
+
+
 # --- window features ----------------------------------------------------------------------
 
 
