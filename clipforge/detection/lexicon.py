@@ -180,7 +180,8 @@ INTENSITY_WORDS: frozenset[str] = wordset(
     """biggest best worst most least always never every nobody everyone everything nothing
     huge massive crazy insane incredible amazing terrible shocking surprising secret truth
     mistake mistakes wrong myth lie fail failed failure success dangerous critical
-    important changed change life killer brutal honestly love hate fear afraid impossible"""
+    important changed change life killer brutal honestly love hate fear afraid impossible
+    almost nearly lost crashed broke disaster entire killed died fired saved"""
 )
 #: Markers of a conclusion or punchline, which make a good last sentence.
 PAYOFF_PHRASES: tuple[str, ...] = (
