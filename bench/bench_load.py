@@ -465,6 +465,11 @@ async def main() -> None:
     parser.add_argument("--exports-per-minute", type=float, default=12.0)
     parser.add_argument("--pool", type=int, default=20, help="database connections per process")
     parser.add_argument("--logs", type=Path, help="copy the processes' logs to this folder")
+    parser.add_argument(
+        "--status-cache-seconds",
+        type=float,
+        help="CLIPFORGE_STATUS_CACHE_SECONDS for the API processes (default: the setting's)",
+    )
     args = parser.parse_args()
     levels = [int(n) for n in args.users.split(",")]
     db_base, redis_url = server_urls()
@@ -497,6 +502,9 @@ async def main() -> None:
                 "CLIPFORGE_LOG_FORMAT": "json",  # as the container image runs
                 "CLIPFORGE_WHISPER_THREADS": "1",
             }
+            if args.status_cache_seconds is not None:
+                env["CLIPFORGE_STATUS_CACHE_SECONDS"] = str(args.status_cache_seconds)
+            print(f"status cache: {env.get('CLIPFORGE_STATUS_CACHE_SECONDS', 'default')} s")
             procs = Processes(scratch / "procs", env)
             procs.root.mkdir()
             try:
