@@ -86,6 +86,11 @@ class Settings(BaseSettings):
     job_keep_failed_days: int = Field(default=7, ge=0, description="Failed jobs kept this long.")
     job_lock_ms: int = Field(default=30000, ge=1000, description="BullMQ lock duration.")
     job_stalled_interval_ms: int = Field(default=30000, ge=1000)
+    job_max_stalled: int = Field(
+        default=2,
+        ge=0,
+        description="Stalls (worker died mid-job) a job survives; one more fails it with a reason.",
+    )
     worker_shutdown_seconds: float = Field(default=60.0, ge=0, description="SIGTERM drain limit.")
 
     # --- import ---------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from clipforge.pipeline.base import (
     StageTimeout,
 )
 from clipforge.queues.definitions import QueueName, queue_spec
+from clipforge.queues.stalled import StalledFailures
 
 log = logging.getLogger(__name__)
 
@@ -277,7 +278,9 @@ def build_worker(
             "concurrency": spec.concurrency,
             "lockDuration": settings.job_lock_ms,
             "stalledInterval": settings.job_stalled_interval_ms,
-            "maxStalledCount": 1,
+            # A job whose worker died this many times runs again; one more and BullMQ fails it
+            # without calling us (StalledFailures then records the reason).
+            "maxStalledCount": settings.job_max_stalled,
             # After losing Redis, try again within a second of it returning (default 15 s).
             "runRetryDelay": _REDIS_RETRY_MS,
             "removeOnComplete": {"count": spec.keep_completed},
@@ -288,6 +291,17 @@ def build_worker(
     worker.on("failed", processor.settled)
     worker.on("error", processor.errored)
     return QueueWorker(worker, processor)
+
+
+def _wake_on_stalled_failure(stalled: StalledFailures) -> Any:
+    """Worker `failed` hook: BullMQ just failed a job it had marked for stalling too often
+    (it does so without running the processor), so have its reason recorded now."""
+
+    def hook(job: Job, *_: object) -> None:
+        if getattr(job, "deferredFailure", None):
+            stalled.wake()
+
+    return hook
 
 
 async def close_workers(workers: list[QueueWorker], deadline_seconds: float) -> None:
@@ -337,11 +351,22 @@ async def serve_workers(
         build_worker(settings, redis_url, q, s, faults=faults, probe=probe)
         for q, s in stages.items()
     ]
+    stalled = StalledFailures(settings, redis_url, stages)
+    for each in workers:
+        each.worker.on("failed", _wake_on_stalled_failure(stalled))
+    # Its own event: the sweeper stops at once, while workers drain for up to the deadline.
+    sweeping = asyncio.Event()
+    sweeper = asyncio.create_task(
+        stalled.run(sweeping, settings.job_stalled_interval_ms / 1000), name="stalled-failures"
+    )
     log.info("workers serving queues: %s", ", ".join(q.value for q in stages))
     try:
         await stop.wait()
     finally:
         log.info("stopping workers; draining running jobs")
+        sweeping.set()
+        await asyncio.gather(sweeper, return_exceptions=True)
+        await stalled.close()
         await close_workers(workers, settings.worker_shutdown_seconds)
         for sig in (signal.SIGTERM, signal.SIGINT):
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
