@@ -208,7 +208,7 @@ async def test_two_apis_and_three_workers_finish_every_video_once(resources, clu
             # Each worker says so once its queues are open.
             return all("workers serving queues" in p.read_text() for p in cluster.worker_logs)
 
-        await _until(all_ready, 60, "the APIs and workers to start", cluster)
+        await _until(all_ready, 90, "the APIs and workers to start", cluster)
 
         async def submit(i: int, path: Path) -> str:
             api = cluster.api_urls[i % APIS]  # alternate: half through each API
