@@ -39,9 +39,13 @@ STALLED_REASON = "job stalled more than allowable limit"
 #: and dies with the job: a Retry removes the job and enqueues a fresh one under the same id.
 _CLAIM_FIELD = "clipforgeStalledReported"
 
-#: A process's first look reaches this far back, so a failure whose reporter died before
-#: reporting it is still found after a restart; later looks start where the last one ended.
-_FIRST_LOOK_BACK_MS = 24 * 3600 * 1000
+#: A full look reaches this far back, so a failure whose reporter died (or was stopped)
+#: before recording it is still found; other looks start where the last one ended.
+_FULL_LOOK_BACK_MS = 24 * 3600 * 1000
+#: Each process makes a full look when it starts and then this often.
+_FULL_LOOK_EVERY_SECONDS = 3600.0
+#: Longest wait to release a claim whose report did not happen (Redis may be the reason).
+_RELEASE_SECONDS = 2.0
 #: Overlap between looks: `finishedOn` comes from the failing worker's clock, not ours.
 _CLOCK_MARGIN_MS = 60_000
 #: Failed jobs read per Redis round trip.
@@ -93,6 +97,7 @@ class StalledFailures:
             for name in self._stages
         }
         self._since: dict[QueueName, int] = {}
+        self._next_full_look = 0.0
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -101,6 +106,9 @@ class StalledFailures:
 
     async def sweep(self) -> int:
         """Look once at every queue; the number of failures reported by this call."""
+        if time.monotonic() >= self._next_full_look:
+            self._since.clear()
+            self._next_full_look = time.monotonic() + _FULL_LOOK_EVERY_SECONDS
         reported = 0
         for name in self._stages:
             try:
@@ -139,7 +147,7 @@ class StalledFailures:
         failed_key: str = queue.keys["failed"]
         job_prefix: str = queue.keys[""]
         started = int(time.time() * 1000)
-        since = self._since.get(name, started - _FIRST_LOOK_BACK_MS) - _CLOCK_MARGIN_MS
+        since = self._since.get(name, started - _FULL_LOOK_BACK_MS) - _CLOCK_MARGIN_MS
         reported = 0
         offset = 0
         while True:
@@ -150,12 +158,12 @@ class StalledFailures:
                 break
             pipe = client.pipeline(transaction=False)
             for job_id in ids:
-                pipe.hmget(job_prefix + job_id, "failedReason", "finishedOn", "data")
+                pipe.hmget(job_prefix + job_id, "failedReason", "finishedOn")
             rows = await pipe.execute()
-            for job_id, (reason, finished_on, data) in zip(ids, rows, strict=True):
+            for job_id, (reason, finished_on) in zip(ids, rows, strict=True):
                 if reason != STALLED_REASON or not finished_on:
                     continue
-                if await self._report(name, job_id, str(finished_on), data):
+                if await self._report(name, job_id, str(finished_on)):
                     reported += 1
             if len(ids) < _PAGE:
                 break
@@ -164,7 +172,7 @@ class StalledFailures:
         self._since[name] = started
         return reported
 
-    async def _report(self, name: QueueName, job_id: str, finished_on: str, raw: Any) -> bool:
+    async def _report(self, name: QueueName, job_id: str, finished_on: str) -> bool:
         queue = self._queues[name]
         client: Any = queue.client
         job_key = queue.keys[""] + job_id
@@ -173,7 +181,7 @@ class StalledFailures:
         )
         if not claimed:
             return False
-        data = _job_data(raw)
+        data = _job_data(await client.hget(job_key, "data"))
         if not data:
             log.error("%s job %s failed after stalling but has no data to report to", name, job_id)
             return False
@@ -182,8 +190,8 @@ class StalledFailures:
             reason = stalled_failure_reason(name, self._max_stalled)
             await self._stages[name].on_failed(data, reason)
         except BaseException:
-            with contextlib.suppress(Exception):
-                await client.hdel(job_key, _CLAIM_FIELD)  # let the next look try again
+            with contextlib.suppress(Exception):  # let a later look try again
+                await asyncio.wait_for(client.hdel(job_key, _CLAIM_FIELD), _RELEASE_SECONDS)
             raise
         return True
 
