@@ -227,9 +227,11 @@ async def _run_clip(args: argparse.Namespace, res: Resources) -> int:
             "search_end": args.search_end,
         }
         if source.startswith(("http://", "https://")) or "://" in source:
-            submitted = await services.submit_url(res, owner.id, source, detect)
+            submitted = await services.submit_url(res, owner.id, source, detect, args.language)
         else:
-            submitted = await services.submit_path(res, owner.id, Path(source), detect)
+            submitted = await services.submit_path(
+                res, owner.id, Path(source), detect, args.language
+            )
         print(f"video {submitted.video_id} submitted", file=sys.stderr)
         await _wait_for_video(res, owner.id, submitted.video_id, printer)
         clips = list(
@@ -448,6 +450,7 @@ def build_parser() -> argparse.ArgumentParser:
     clip.add_argument(
         "--max-clips", "--count", dest="max_clips", type=int, help="how many clips (default 5)"
     )
+    clip.add_argument("--language", help="spoken language, e.g. en or de (default: detect)")
     clip.add_argument("--min-seconds", type=float, help="shortest clip (default 15)")
     clip.add_argument("--max-seconds", type=float, help="longest clip (default 60)")
     clip.add_argument(

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from uuid import uuid4
 
+from clipforge.asr.languages import language_code
 from clipforge.bootstrap import Resources
 from clipforge.db import repository
 from clipforge.db.tables import Clip, Export, ExportBatch, Transcript, Video
@@ -137,6 +138,19 @@ def _display_name(name: str | None) -> str:
     return cleaned[:200]
 
 
+def _checked_language(language: str | None) -> str | None:
+    """The ISO code of a language a user named ("German", "de", "de-AT"); None: detect."""
+    if language is None or not language.strip() or language.strip().lower() == "auto":
+        return None
+    code = language_code(language)
+    if code is None:
+        raise InvalidRequest(
+            f"Unknown language {language[:40]!r}: use an ISO code such as 'en' or 'de', "
+            "or leave it empty to detect the language."
+        )
+    return code
+
+
 def _checked_detect_options(
     res: Resources, overrides: Mapping[str, Any] | None
 ) -> dict[str, Any] | None:
@@ -155,9 +169,11 @@ async def submit_upload(
     temp_file: Path,
     filename: str | None,
     detect: Mapping[str, Any] | None = None,
+    language: str | None = None,
 ) -> Submitted:
     """Store an uploaded file under a generated key and start the pipeline."""
     detect_options = _checked_detect_options(res, detect)
+    code = _checked_language(language)
     size = temp_file.stat().st_size
     await asyncio.to_thread(_check_job_limit, res, owner_id)
     await asyncio.to_thread(_check_quota, res, owner_id, size)
@@ -173,15 +189,21 @@ async def submit_upload(
         title=display,
         size_bytes=size,
         detect_options=detect_options,
+        language=code,
     )
     return await _create_and_enqueue(res, video)
 
 
 async def submit_url(
-    res: Resources, owner_id: str, url: str, detect: Mapping[str, Any] | None = None
+    res: Resources,
+    owner_id: str,
+    url: str,
+    detect: Mapping[str, Any] | None = None,
+    language: str | None = None,
 ) -> Submitted:
     """Vet the URL now (a clear 400 beats a failed job); the worker vets it again."""
     detect_options = _checked_detect_options(res, detect)
+    code = _checked_language(language)
     url = url.strip()
     try:
         await asyncio.to_thread(check_url, url, allow_private=res.settings.allow_private_urls)
@@ -197,15 +219,21 @@ async def submit_url(
         source=url,
         title=host,
         detect_options=detect_options,
+        language=code,
     )
     return await _create_and_enqueue(res, video)
 
 
 async def submit_path(
-    res: Resources, owner_id: str, path: Path, detect: Mapping[str, Any] | None = None
+    res: Resources,
+    owner_id: str,
+    path: Path,
+    detect: Mapping[str, Any] | None = None,
+    language: str | None = None,
 ) -> Submitted:
     """A file on the server's own disk (CLI). Copied into storage by the import stage."""
     detect_options = _checked_detect_options(res, detect)
+    code = _checked_language(language)
     path = path.expanduser().resolve()
     if not path.is_file():
         raise InvalidRequest(f"{path} does not exist or is not a file.")
@@ -218,6 +246,7 @@ async def submit_path(
         title=path.name[:200],
         size_bytes=path.stat().st_size,
         detect_options=detect_options,
+        language=code,
     )
     return await _create_and_enqueue(res, video)
 

@@ -46,6 +46,7 @@ def video_out(video: Video, request: Request) -> VideoOut:
         poster_url=f"{media}?kind=poster" if media and video.width else None,
         source_url=f"{media}?kind=source" if media else None,
         detect_options=video.detect_options,
+        language=video.language,
     )
 
 

@@ -79,8 +79,11 @@ async def upload_video(
     res: ResourcesDep,
     caller: CurrentPrincipal,
     detect: Annotated[DetectOptionsIn, Query()],
+    language: Annotated[
+        str | None, Query(max_length=40, description="Spoken language (ISO code); empty: detect.")
+    ] = None,
 ) -> SubmittedResponse:
-    """Detection options ride in the query string (the body is the file)."""
+    """Detection options and the language ride in the query string (the body is the file)."""
     limit = res.settings.max_upload_bytes
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit + 64 * 1024:
@@ -104,6 +107,7 @@ async def upload_video(
             received.path,
             received.filename,
             detect.model_dump(exclude_none=True),
+            language,
         )
     finally:
         with contextlib.suppress(FileNotFoundError):
@@ -122,7 +126,7 @@ async def import_video(
     body: ImportRequest, request: Request, res: ResourcesDep, caller: CurrentPrincipal
 ) -> SubmittedResponse:
     detect = body.detect.model_dump(exclude_none=True) if body.detect else None
-    result = await services.submit_url(res, caller.user.id, body.url, detect)
+    result = await services.submit_url(res, caller.user.id, body.url, detect, body.language)
     return _submitted(request, result)
 
 

@@ -37,6 +37,9 @@ class DetectOptionsIn(BaseModel):
 
 class ImportRequest(BaseModel):
     url: str = Field(min_length=1, max_length=4096, description="An http(s) link to a video.")
+    language: str | None = Field(
+        default=None, max_length=40, description="Spoken language (ISO code); empty: detect."
+    )
     detect: DetectOptionsIn | None = None
 
 
@@ -72,6 +75,9 @@ class VideoOut(BaseModel):
     poster_url: str | None = Field(description="A still of the source, once imported.")
     detect_options: dict[str, object] | None = Field(
         default=None, description="What detection was asked for; null: the defaults."
+    )
+    language: str | None = Field(
+        default=None, description="The spoken language chosen for it; null: detected."
     )
     source_url: str | None = Field(description="The original media, once imported.")
 

@@ -92,6 +92,8 @@ class Video(Base):
     width: Mapped[int | None] = mapped_column(Integer)
     height: Mapped[int | None] = mapped_column(Integer)
     size_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    #: Spoken language the user chose (ISO code); None: the engine detects it.
+    language: Mapped[str | None] = mapped_column(String(16))
     #: What the user asked detection for (DetectOptions.to_dict); None: the settings' defaults.
     detect_options: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(

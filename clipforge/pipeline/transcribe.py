@@ -84,7 +84,11 @@ class TranscribeStage:
                 audio = local
             else:
                 await self._storage.get_file(audio_key(video_id), audio)
-            transcript = await self._transcribe(audio, on_progress, data.get("language"))
+            # The job may name a language; otherwise the one the user chose for the video.
+            language = data.get("language") or await asyncio.to_thread(
+                self._chosen_language, video_id
+            )
+            transcript = await self._transcribe(audio, on_progress, language)
             if "loudness" not in transcript.extra:
                 # Engines that clean against loudness store it already; others get it here.
                 loudness = await asyncio.to_thread(loudness_extra, audio)
@@ -126,6 +130,11 @@ class TranscribeStage:
     def _video_exists(self, video_id: str) -> bool:
         with self._sessions() as session:
             return session.get(Video, video_id) is not None
+
+    def _chosen_language(self, video_id: str) -> str | None:
+        with self._sessions() as session:
+            video = session.get(Video, video_id)
+            return None if video is None else video.language
 
     def _has_transcript(self, video_id: str) -> bool:
         with self._sessions() as session:

@@ -31,6 +31,7 @@ from clipforge.api.auth import (
 )
 from clipforge.api.errors import ApiError
 from clipforge.api.ratelimit import check_rate
+from clipforge.asr.languages import LANGUAGES
 from clipforge.bootstrap import Resources
 from clipforge.domain.captions import CAPTION_STYLES
 from clipforge.domain.clips import FEATURE_MAX
@@ -128,6 +129,9 @@ def _page(
         "captionStyles": caption_styles(),
         "aspectRatios": list(ASPECT_RATIOS),
         "featureMax": _feature_max(),
+        "languages": sorted(
+            ([code, name.title()] for code, name in LANGUAGES.items()), key=lambda x: x[1]
+        ),
         "csrfToken": viewer["csrfToken"] if viewer else None,
         "user": {"email": viewer["email"], "role": viewer["role"]} if viewer else None,
         "singleUser": bool(viewer and viewer["singleUser"]),

@@ -139,8 +139,12 @@ export const api = {
   listVideos: (limit, offset) => getJSON(`/v1/videos?limit=${limit}&offset=${offset}`),
   getVideo: (id) => getJSON(`/v1/videos/${encodeURIComponent(id)}`),
   retryVideo: (id) => postJSON(`/v1/videos/${encodeURIComponent(id)}/retry`, {}),
-  importUrl: (url, detect) =>
-    postJSON("/v1/videos/import", detect && Object.keys(detect).length ? { url, detect } : { url }),
+  importUrl: (url, detect, language) =>
+    postJSON("/v1/videos/import", {
+      url,
+      ...(language ? { language } : {}),
+      ...(detect && Object.keys(detect).length ? { detect } : {}),
+    }),
   redetect: (id, detect) => postJSON(`/v1/videos/${encodeURIComponent(id)}/detect`, detect || {}),
   listClips: (id) => getJSON(`/v1/videos/${encodeURIComponent(id)}/clips`),
   trimClip: (clipId, start, end) =>
@@ -167,10 +171,10 @@ export const api = {
  * Upload a file with XMLHttpRequest (fetch has no upload progress).
  * Returns {promise, abort}; onProgress(loaded, total) fires as bytes go out.
  */
-export function uploadVideo(file, { onProgress, maxBytes, detect } = {}) {
+export function uploadVideo(file, { onProgress, maxBytes, detect, language } = {}) {
   const xhr = new XMLHttpRequest();
   const promise = new Promise((resolve, reject) => {
-    xhr.open("POST", `/v1/videos${toQuery(detect)}`);
+    xhr.open("POST", `/v1/videos${toQuery({ ...detect, ...(language ? { language } : {}) })}`);
     xhr.responseType = "text";
     xhr.setRequestHeader("Accept", "application/json");
     if (config.csrfToken) xhr.setRequestHeader(CSRF_HEADER, config.csrfToken);

@@ -59,6 +59,8 @@ function askedDetection() {
   return parsed.options;
 }
 $("detect-form").addEventListener("submit", (e) => e.preventDefault());
+$("new-language").append(...(config.languages || []).map(([code, name]) => h("option", { value: code }, name)));
+const chosenLanguage = () => $("new-language").value || null;
 
 // --- upload -------------------------------------------------------------------------------
 
@@ -83,6 +85,7 @@ function startUpload(file) {
   const job = uploadVideo(file, {
     maxBytes: config.maxUploadBytes,
     detect,
+    language: chosenLanguage(),
     onProgress(loaded, total) {
       const pct = total ? (loaded / total) * 100 : 0;
       setProgress(uploadBar, pct, { text: `${clampPercent(pct)}% uploaded` });
@@ -157,7 +160,7 @@ importForm.addEventListener("submit", async (e) => {
   setBusy(true);
   importSubmit.textContent = "Importing…";
   try {
-    const body = await api.importUrl(url, detect);
+    const body = await api.importUrl(url, detect, chosenLanguage());
     goToVideo(body.video_id);
   } catch (err) {
     setBusy(false);
