@@ -170,6 +170,7 @@ def test_dead_air_counts_long_silences_inside_the_window() -> None:
         ("Can you hear me okay?", "housekeeping"),
         ("Okay, quick housekeeping: we're doing a listening party next month.", "housekeeping"),
         ("I think I'll leave credit cards for another episode.", "housekeeping"),
+        ("Let me just check the time, we've got a few minutes.", "housekeeping"),
         ("This episode is brought to you by Ledgerly, use code SHOW for 20% off.", "sponsor"),
         ("Please subscribe and leave a review.", "subscribe"),
         ("Um, so, uh, I mean, you know, it was, uh, kind of a thing.", "rambling"),
