@@ -257,7 +257,10 @@ FILLER_PATTERNS: dict[str, re.Pattern[str]] = {
             r"thank you (?:so much|both|all|everyone|everybody)",
             r"thank (?:everyone|everybody|you all)",
             r"thanks (?:everyone|everybody|all|both|so much)",
-            r"(?:happy|glad|great|good|nice) to (?:be here|have you|see you|be back)",
+            r"(?:happy|glad|great|good|nice|lovely) to (?:be here|have you|see you|be back)",
+            r"hello (?:again|from)",
+            r"says hello",
+            r"(?:before we |to |let's )?wrap(?:ping)? (?:up|things up)",
             r"(?:bye|goodbye|cheers|take care)",
             r"see you (?:next|then|soon|all|later)",
             r"until next time",
@@ -269,7 +272,7 @@ FILLER_PATTERNS: dict[str, re.Pattern[str]] = {
             r"on today's (?:episode|show)",
         ),
         "housekeeping": (
-            r"(?:the|this|our|my|today's) (?:show|episode|podcast|format|channel|audio"
+            r"(?:the|this|our|my|today's|a) (?:show|episode|podcast|format|channel|audio"
             r"|microphone|mic|recording|newsletter|website|notes)",
             r"show notes",
             r"listeners?(?: survey| questions?| emails?| mail)?",
@@ -278,6 +281,12 @@ FILLER_PATTERNS: dict[str, re.Pattern[str]] = {
             r"(?:can|could) you(?: both| all)? hear",
             r"hear (?:me|you|us)",
             r"loud and clear",
+            r"(?:we're|are we|we are) rolling",
+            r"(?:connection|line) (?:drops|is bad|keeps)",
+            r"wi-?fi",
+            r"tell (?:us|me) (?:a (?:little )?bit )?about",
+            r"(?:in|into) the chat",
+            r"(?:written|wrote|writes) in (?:to|about|before|again|with)",
             r"(?:last|next|previous|upcoming) (?:episode|week's episode|show)",
             r"before (?:we|i) (?:start|begin|go on|get started|dive in|continue)",
             r"(?:let's|let us) (?:get started|dive in|jump in|move on|keep going|begin)",

@@ -171,6 +171,8 @@ def test_dead_air_counts_long_silences_inside_the_window() -> None:
         ("Okay, quick housekeeping: we're doing a listening party next month.", "housekeeping"),
         ("I think I'll leave credit cards for another episode.", "housekeeping"),
         ("Let me just check the time, we've got a few minutes.", "housekeeping"),
+        ("Okay, we're rolling. So, tell me about your worst night on call.", "housekeeping"),
+        ("And before we wrap up, one last question.", "greeting"),
         ("This episode is brought to you by Ledgerly, use code SHOW for 20% off.", "sponsor"),
         ("Please subscribe and leave a review.", "subscribe"),
         ("Um, so, uh, I mean, you know, it was, uh, kind of a thing.", "rambling"),
@@ -189,6 +191,7 @@ def test_filler_kinds_are_recognised(text: str, kind: str) -> None:
         "We raised the price to two hundred dollars and churn fell by half.",
         "You know the feeling when a word is on the tip of your tongue.",
         "I mean it when I say the list of tasks matters.",
+        "The first dictionary was written in 1755 and took nine years.",
     ],
 )
 def test_content_is_not_filler(text: str) -> None:
