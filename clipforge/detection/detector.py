@@ -177,6 +177,7 @@ def _scored(
         energy=speech_energy(ctx.loudness, stats.start, stats.end),
         pace=ft.pace(stats, ctx.corpus),
         filler=ft.filler_share(stats),
+        interruption=ft.interruption(stats),
         dead_air=ft.dead_air(stats),
         keywords=ft.keyword_match(hits, ctx.keywords) if ctx.keywords else None,
     )

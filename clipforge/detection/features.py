@@ -132,6 +132,7 @@ class WindowStats:
     idf_mass: float = 0.0
     insight_time: float = 0.0
     filler_time: float = 0.0
+    filler_peak: float = 0.0  # the most filler-like sentence
     dead_air: int = 0
 
     @property
@@ -156,6 +157,7 @@ class WindowStats:
         self.intensity += info.intensity
         self.idf_mass += sum(corpus.idf.get(s, 0.0) for s in info.stems)
         self.filler_time += info.filler * d
+        self.filler_peak = max(self.filler_peak, info.filler)
         self.insight_time += info.insight * d
 
     @classmethod
@@ -220,6 +222,17 @@ def filler_share(stats: WindowStats) -> float:
     if stats.speech <= 0:
         return 0.0
     return clamp(stats.filler_time / stats.speech)
+
+
+def interruption(stats: WindowStats) -> float:
+    """0-1: how clearly the window holds a filler sentence (a sponsor line, "can you hear
+    me?", a greeting) at all; 0 below FILLER_SENTENCE. However short, such a sentence breaks
+    a clip, which filler share alone, in proportion to time, would barely count."""
+    return 0.0 if stats.filler_peak < FILLER_SENTENCE else stats.filler_peak
+
+
+#: Filler weight from which a single sentence interrupts a clip.
+FILLER_SENTENCE = 0.75
 
 
 def dead_air(stats: WindowStats) -> float:

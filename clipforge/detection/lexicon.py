@@ -272,7 +272,7 @@ FILLER_PATTERNS: dict[str, re.Pattern[str]] = {
             r"on today's (?:episode|show)",
         ),
         "housekeeping": (
-            r"(?:the|this|our|my|today's|a) (?:show|episode|podcast|format|channel|audio"
+            r"(?:the|this|our|my|your|today's|a) (?:show|episode|podcast|format|channel|audio"
             r"|microphone|mic|recording|newsletter|website|notes)",
             r"show notes",
             r"listeners?(?: survey| questions?| emails?| mail)?",
@@ -285,6 +285,7 @@ FILLER_PATTERNS: dict[str, re.Pattern[str]] = {
             r"(?:connection|line) (?:drops|is bad|keeps)",
             r"wi-?fi",
             r"tell (?:us|me) (?:a (?:little )?bit )?about",
+            r"(?:can|could|may) i (?:just )?ask (?:about|you)",
             r"(?:in|into) the chat",
             r"(?:written|wrote|writes) in (?:to|about|before|again|with)",
             r"(?:last|next|previous|upcoming) (?:episode|week's episode|show)",

@@ -24,6 +24,8 @@ PART_MAX = 25
 PARTS = ("hook", "flow", "value", "shareability")
 #: Share of every part that filler can take away.
 FILLER_PENALTY = 0.8
+#: Share of every part lost by a window holding a clear filler sentence anywhere.
+INTERRUPTION_PENALTY = 0.2
 #: Share of every part lost by a window that cuts a topic short or straddles two: a clip
 #: that is half a story is worse on every count, however good its sentences.
 TOPIC_PENALTY = 0.4
@@ -43,6 +45,7 @@ class Features:
     energy: float
     pace: float
     filler: float
+    interruption: float
     dead_air: float
     keywords: float | None  # None when the user asked for none
 
@@ -62,6 +65,7 @@ def topic_fit(seg: Segmentation, i: int, j: int, internal: float) -> float:
 def part_values(f: Features) -> tuple[float, float, float, float]:
     """hook, flow, value and shareability, each 0-1, filler already taken off."""
     keep = (1.0 - FILLER_PENALTY * f.filler) * (1.0 - TOPIC_PENALTY * (1.0 - f.topic_fit))
+    keep *= 1.0 - INTERRUPTION_PENALTY * f.interruption
     hook = 0.65 * f.hook + 0.35 * f.self_contained
     flow = (0.25 * f.self_contained + 0.25 * f.payoff + 0.5 * f.topic_fit) * f.dead_air
     substance = 0.65 * f.density + 0.35 * f.insight

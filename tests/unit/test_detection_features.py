@@ -206,6 +206,16 @@ def test_filler_share_is_time_weighted() -> None:
     assert ft.filler_share(ft.WindowStats.of(run[1:], corpus)) == 0.0
 
 
+def test_one_clear_filler_sentence_interrupts_a_window() -> None:
+    clean = infos(["Compound interest doubles money.", "Start early and wait."])
+    broken = infos(
+        ["Compound interest doubles money.", "Can you hear me okay?", "Start early and wait."]
+    )
+    corpus = corpus_stats(broken)
+    assert ft.interruption(ft.WindowStats.of(clean, corpus)) == 0.0
+    assert ft.interruption(ft.WindowStats.of(broken, corpus)) >= ft.FILLER_SENTENCE
+
+
 def test_keyword_match_is_stemmed_and_partial() -> None:
     keywords = ft.keyword_stems(["pricing strategy", "Sleep"])
     assert keywords == [(stem("pricing"), stem("strategy")), (stem("sleep"),)]
