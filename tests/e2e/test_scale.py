@@ -103,8 +103,8 @@ class Cluster:
             "CLIPFORGE_STORAGE_LOCAL_DIR": str(settings.storage_root.resolve()),
             "CLIPFORGE_WHISPER_MODEL": str(model),
             "CLIPFORGE_WHISPER_THREADS": "1",
-            "CLIPFORGE_CLIP_MIN_SECONDS": "2",
-            "CLIPFORGE_CLIP_MAX_SECONDS": "5",
+            "CLIPFORGE_CLIP_MIN_SECONDS": "3",
+            "CLIPFORGE_CLIP_MAX_SECONDS": "6",
             "CLIPFORGE_CLIP_COUNT": "2",
             # One job per queue per worker: a busy worker leaves the next job to the others.
             "CLIPFORGE_QUEUE_IMPORT_CONCURRENCY": "1",
