@@ -147,6 +147,8 @@ async def redetect_video(
     result = await services.redetect_video(
         res, caller.user.id, video_id, body.model_dump(exclude_none=True)
     )
+    # Ready -> queued happened here: pollers must see it now, not after the status cache TTL.
+    await _status_cache(res).invalidate(caller.user.id, video_id)
     return _submitted(request, result)
 
 

@@ -111,6 +111,18 @@ async def test_retry_clears_the_entry_at_once(resources):
         assert after.json()["status"] != "failed"
 
 
+async def test_finding_clips_again_clears_the_entry_at_once(resources):
+    owner, auth = _user_with_key(resources, "a@example.com")
+    video_id = _add_video(resources, owner, status="ready", stage=None, progress=100)
+    async with _client(resources) as client:
+        ready = await client.get(f"/v1/videos/{video_id}", headers=auth)
+        assert ready.json()["status"] == "ready"
+        again = await client.post(f"/v1/videos/{video_id}/detect", headers=auth, json={"count": 2})
+        assert again.status_code == 202, again.text
+        after = await client.get(f"/v1/videos/{video_id}", headers=auth)
+        assert after.json()["status"] == "queued"
+
+
 async def test_another_user_never_gets_a_cached_status(resources):
     owner, auth_a = _user_with_key(resources, "a@example.com")
     _, auth_b = _user_with_key(resources, "b@example.com")
