@@ -33,6 +33,8 @@ _ABBREVIATIONS = frozenset(
     {"mr.", "mrs.", "ms.", "dr.", "prof.", "st.", "vs.", "etc.", "e.g.", "i.e.", "inc.", "ltd.",
      "jr.", "sr.", "no.", "approx.", "dept.", "est.", "fig.", "mt.", "u.s.", "u.k."}
 )  # fmt: skip
+#: Share of capitalised sentence starts from which a transcript counts as cased.
+CASED_SHARE = 0.8
 _DECIMAL_HEAD = re.compile(r"\d\.$")
 #: Engines sometimes write a decimal number as two words ("65." "5"); they follow each other
 #: without a pause, unlike a number that ends a sentence and one that starts the next.
@@ -54,7 +56,8 @@ def split_sentences(transcript: Transcript) -> list[Sentence]:
     """The transcript's words regrouped into sentences, in order, every word in exactly one.
 
     Words with no text are dropped. Boundaries: terminal punctuation (not abbreviations,
-    initialisms or a trailing ellipsis that the speaker continues in lower case), or a
+    initialisms, or, in a transcript that capitalises its sentences, a full stop or ellipsis
+    the speaker continues in lower case without a long pause), or a
     silence of PAUSE_BREAK_SECONDS (UNPUNCTUATED_PAUSE_BREAK_SECONDS for a transcript that
     is barely punctuated). Never between a word and a piece glued to it.
     """
@@ -71,15 +74,36 @@ def split_sentences(transcript: Transcript) -> list[Sentence]:
     # one is a piece of the previous word. Otherwise only a leading apostrophe, dot or the
     # like marks a piece.
     spaced = _is_spaced(words)
+    cased = _is_cased(words)
     sentences: list[Sentence] = []
     current: list[Word] = [words[0]]
     for prev, word in pairwise(words):
-        if not _glued(word, spaced) and _is_boundary(prev, word, pause_break):
+        same = _glued(word, spaced) or (cased and _continues_in_lower_case(prev, word, pause_break))
+        if not same and _is_boundary(prev, word, pause_break):
             sentences.append(make_sentence(current))
             current = []
         current.append(word)
     sentences.append(make_sentence(current))
     return sentences
+
+
+def _is_cased(words: list[Word]) -> bool:
+    """Whether the engine capitalises sentences: most words after a full stop start upper
+    case. Only then does a lower-case word after a full stop say the sentence goes on."""
+    after = [b.clean[0] for a, b in pairwise(words) if ends_sentence(a) and b.clean[0].isalpha()]
+    return bool(after) and sum(ch.isupper() for ch in after) >= CASED_SHARE * len(after)
+
+
+def _continues_in_lower_case(prev: Word, word: Word, pause_break: float) -> bool:
+    """A full stop followed, without a long pause, by a lower-case word ("not the sound.
+    it's the pattern"): the engine cut one sentence in two."""
+    first = word.clean[0]
+    return (
+        ends_sentence(prev)
+        and first.isalpha()
+        and first.islower()
+        and word.start - prev.end < pause_break
+    )
 
 
 def make_sentence(words: list[Word] | tuple[Word, ...]) -> Sentence:

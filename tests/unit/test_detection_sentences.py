@@ -113,3 +113,14 @@ def test_a_decimal_written_as_two_words_is_not_a_boundary() -> None:
         ]
     )
     assert texts(transcript) == ["It is 65. 5 percent.", "2 more."]
+
+
+def test_a_full_stop_continued_in_lower_case_is_not_a_boundary_when_the_engine_capitalises() -> (
+    None
+):
+    capitalised = ["One thing is clear.", "Two more are not.", "Three is a crowd."] * 2
+    cased = build([*capitalised, "A language is not the sound.", "it is the pattern."])
+    assert texts(cased)[-1] == "A language is not the sound. it is the pattern."
+    # An engine that writes everything in lower case still splits at full stops.
+    lower = build(["one thing is clear.", "a language is not the sound.", "it is the pattern."])
+    assert len(texts(lower)) == 3
