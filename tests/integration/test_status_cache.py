@@ -212,3 +212,20 @@ async def test_more_commands_in_flight_than_connections_wait_instead_of_failing(
     burst = REDIS_POOL_SIZE * 3
     results = await asyncio.gather(*(resources.redis.incr(key) for _ in range(burst)))
     assert sorted(results) == list(range(1, burst + 1))
+
+
+async def test_a_poll_carries_an_etag_and_answers_304_while_unchanged(resources):
+    owner, auth = _user_with_key(resources, "a@example.com")
+    video_id = _add_video(resources, owner)
+    async with _client(resources) as client:
+        first = await client.get(f"/v1/videos/{video_id}", headers=auth)
+        etag = first.headers["etag"]
+        assert first.headers["cache-control"].startswith("private, max-age=")
+        same = await client.get(f"/v1/videos/{video_id}", headers={**auth, "If-None-Match": etag})
+        assert same.status_code == 304 and same.content == b""
+        _set_status(resources, video_id, status="detecting", stage="detect")
+        changed = await client.get(
+            f"/v1/videos/{video_id}",
+            headers={**auth, "If-None-Match": etag, "Cache-Control": "no-cache"},
+        )
+        assert changed.status_code == 200 and changed.headers["etag"] != etag
