@@ -169,6 +169,7 @@ class Labels:
             "episode": self.slug,
             "duration": self.duration,
             "highlights": [[h.start, h.end] for h in self.highlights],
+            "script": self.script,
             "parts": [
                 {
                     "kind": p.kind,

@@ -22,6 +22,7 @@ from clipforge.asr.transcriber import build_transcriber, wav_duration
 from clipforge.config import Settings
 from clipforge.domain.transcript import Transcript
 from eval.episodes import MEDIA_DIR, TRANSCRIPTS_DIR, episode_paths
+from eval.metrics import real_time_factor
 
 DEFAULT_ENGINE = "base"
 
@@ -61,7 +62,7 @@ def transcribe_episode(slug: str, settings: Settings) -> Transcript:
         "engine": engine_label(settings),
         "transcribe_seconds": round(elapsed, 2),
         "audio_seconds": round(audio, 3),
-        "rtf": round(elapsed / audio, 4) if audio else None,
+        "rtf": round(real_time_factor(elapsed, audio), 4) if audio else None,
     }
     transcript = replace(transcript, extra=extra)
     path = transcript_path(slug, engine_label(settings))

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import numpy as np
 import pytest
 
-from eval.episodes import Episode, load_episodes, load_labels, split_sentences
+from eval.episodes import LABELS_DIR, Episode, load_episodes, load_labels, split_sentences
 from eval.render import render_episode, resample, trim_silence
 
 EPISODES = load_episodes()
@@ -33,6 +34,8 @@ def test_labels_follow_the_script(episode: Episode) -> None:
         (p.kind, p.speaker) for p in episode.parts
     ]
     assert [p.text for p in labels.parts] == [" ".join(p.text.split()) for p in episode.parts]
+    committed = json.loads((LABELS_DIR / f"{episode.slug}.json").read_text(encoding="utf-8"))
+    assert committed["script"] == labels.script
     previous_end = 0.0
     for part, scripted in zip(labels.parts, episode.parts, strict=True):
         assert len(part.sentences) == len(scripted.sentences)
