@@ -365,7 +365,7 @@ async def render_clip(
     if reframe is Reframe.FACE and info.has_video and info.width and info.height:
         crop = await plan_reframe(
             req.source, info.width, info.height, req.start, duration, aspect, work_dir,
-            on_progress=analysis_progress,
+            on_progress=analysis_progress, timeout=timeout,
         )  # fmt: skip
 
     logger.info(

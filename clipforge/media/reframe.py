@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,20 +86,24 @@ def analysis_size(width: int, height: int) -> tuple[int, int]:
 
 
 def analysis_args(
-    source: Path, start: float, duration: float, size: tuple[int, int], fps: float
+    source: Path,
+    start: float,
+    duration: float,
+    size: tuple[int, int],
+    fps: float,
+    threads: int = 1,
 ) -> list[str]:
     """ffmpeg arguments that pipe `fps` grey frames a second of [start, start+duration].
 
     `fps` runs before `scale`, so only the sampled frames are scaled. The decoder may cut
     corners a face detector never notices: it skips frames no other frame refers to
-    (sampling picks the nearest decoded one), the deblocking filter, and exactness. One
-    decoder thread: face detection runs beside it on another core, and frame threading
-    would only add its own overhead.
+    (sampling picks the nearest decoded one), the deblocking filter, and exactness.
+    `threads` decoder threads (see `decoder_threads`).
     """
     w, h = size
     return [
         ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error",
-        "-threads", "1",
+        "-threads", str(threads),
         "-skip_frame", "noref", "-skip_loop_filter", "all", "-flags2", "+fast",
         "-ss", f"{start:.3f}", "-i", str(source),
         "-t", f"{duration:.3f}",
@@ -106,6 +111,12 @@ def analysis_args(
         "-vf", f"fps={fps:g},scale={w}:{h}:flags=area,format=gray",
         "-f", "rawvideo", "-pix_fmt", "gray", "pipe:1",
     ]  # fmt: skip
+
+
+def decoder_threads() -> int:
+    """Half the cores for the analysis decoder: face detection runs beside it, and on a
+    small machine one thread avoids frame threading's own overhead."""
+    return max(1, (os.cpu_count() or 2) // 2)
 
 
 @functools.cache
@@ -233,14 +244,15 @@ async def sample_faces(
     """Faces and scene differences at `fps` samples a second (times from the clip start).
 
     Streams: one small grey frame is held at a time. Raises RuntimeError if ffmpeg fails;
-    on cancellation the ffmpeg child is killed and reaped.
+    on cancellation the ffmpeg child is killed and reaped. (`run_ffmpeg` keeps stdout for
+    progress, so this reads its raw frames itself, with the same kill-and-reap rule.)
     """
     size = analysis_size(width, height)
     frame_bytes = size[0] * size[1]
     sampler = FaceSampler(size, width / size[0], TrackingParams().cut_threshold)
     expected = max(1, int(duration * fps))
     proc = await asyncio.create_subprocess_exec(
-        *analysis_args(source, start, duration, size, fps),
+        *analysis_args(source, start, duration, size, fps, decoder_threads()),
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
@@ -338,21 +350,24 @@ async def plan_reframe(
     *,
     params: TrackingParams | None = None,
     on_progress: ProgressCallback | None = None,
+    timeout: float | None = None,
 ) -> CropPlan:
     """The crop for a face-tracking export of [start, start+duration].
 
     A still centre crop when the crop already covers the frame, when no face is found, or
-    when the analysis itself fails (the export then goes on, centred, rather than failing
-    over an optional nicety); otherwise the first position plus a command file.
+    when the analysis itself fails or takes longer than `timeout` seconds (the export then
+    goes on, centred, rather than failing over an optional nicety); otherwise the first
+    position plus a command file.
     """
     box = centre_crop(width, height, aspect)
     if box.w >= width - 1 and box.h >= height - 1:
         return CropPlan(box)
     try:
-        samples = await sample_faces(
-            source, start, duration, width, height, on_progress=on_progress
-        )
-    except (RuntimeError, OSError) as exc:
+        async with asyncio.timeout(timeout):
+            samples = await sample_faces(
+                source, start, duration, width, height, on_progress=on_progress
+            )
+    except (RuntimeError, OSError, TimeoutError) as exc:
         logger.warning("face analysis of %s failed, cropping centred: %s", source, exc)
         return CropPlan(box)
     found = sum(1 for s in samples if s.faces)

@@ -161,6 +161,16 @@ async def test_analysis_failure_falls_back_to_the_centre(tmp_path: Path) -> None
     assert plan == reframe.CropPlan(centre_crop(1920, 1080, "1:1"))
 
 
+async def test_analysis_past_its_time_limit_falls_back_to_the_centre(
+    talking_head: Path, tmp_path: Path
+) -> None:
+    plan = await reframe.plan_reframe(
+        talking_head, SRC_W, SRC_H, 0.0, DURATION, AspectRatio.VERTICAL, tmp_path,
+        timeout=0.001,
+    )  # fmt: skip
+    assert plan == reframe.CropPlan(centre_crop(SRC_W, SRC_H, "9:16"))
+
+
 async def test_same_aspect_needs_no_analysis(tmp_path: Path) -> None:
     # The crop is the whole frame: nothing to follow, and the (missing) file is never read.
     plan = await reframe.plan_reframe(
