@@ -118,7 +118,9 @@ async def test_vertical_export_keeps_the_moving_face_in_every_frame(
     face_xs = [pic_x(t / 10) + FACE_CX for t in range(int(DURATION * 10))]
     assert min(face_xs) < box.x and max(face_xs) > box.x + box.w
 
-    work = tmp_path / "w"
+    # A work folder whose name would break an unescaped filtergraph (the command file is
+    # written there).
+    work = tmp_path / "out, [x]'s: clip;y"
     result = await render_clip(
         ExportRequest(talking_head, 0.0, DURATION, [], "9:16", "minimal", quality="draft"), work
     )
