@@ -14,11 +14,13 @@ from clipforge.asr.cleanup import Silence, clean_transcript
 from clipforge.domain.transcript import Transcript
 from clipforge.media.loudness import loudness_envelope
 
-LOUDNESS_HOP_SECONDS = 0.5
+#: Fine enough to place a clip edge inside a 0.25 s pause between sentences (detection reads
+#: the silences from it), coarse enough to keep an hour's track to about 36,000 levels.
+LOUDNESS_HOP_SECONDS = 0.1
 
 
 def loudness_extra(audio: Path, hop_seconds: float = LOUDNESS_HOP_SECONDS) -> dict[str, Any]:
-    """`{"hop_seconds": 0.5, "dbfs": [...]}`, levels rounded to 0.1 dB to keep rows small."""
+    """`{"hop_seconds": 0.1, "dbfs": [...]}`, levels rounded to 0.1 dB to keep rows small."""
     dbfs = loudness_envelope(audio, hop_seconds)
     return {"hop_seconds": hop_seconds, "dbfs": [round(d, 1) for d in dbfs]}
 

@@ -16,6 +16,7 @@ from clipforge.detection import content
 from clipforge.detection import features as ft
 from clipforge.detection.analysis import Corpus, SentenceInfo, analyse, corpus_stats
 from clipforge.detection.energy import LoudnessProfile, speech_energy
+from clipforge.detection.pauses import LOOK_SECONDS, Silences, offset, onset, sentence_pause
 from clipforge.detection.scoring import Features, breakdown, rank_value, reason, topic_fit
 from clipforge.detection.segmentation import Segmentation, segment
 from clipforge.detection.sentences import Sentence, split_sentences
@@ -23,6 +24,9 @@ from clipforge.detection.windows import Ranked, fit_units, pad, remove_overlaps,
 from clipforge.domain.clips import ClipCandidate
 from clipforge.domain.detect_options import DetectOptions
 from clipforge.domain.transcript import Transcript, Word
+
+#: Margin kept around an edge word's middle (seconds), more than the rounding of clip edges.
+MID_MARGIN = 0.01
 
 
 def detect_highlights(transcript: Transcript, options: DetectOptions) -> list[ClipCandidate]:
@@ -74,6 +78,7 @@ class _Context:
     words: list[Word]
     word_index: dict[int, int]
     loudness: LoudnessProfile | None
+    silences: Silences | None
     keywords: list[tuple[str, ...]]
     options: DetectOptions
     lower: float
@@ -94,14 +99,24 @@ class _Context:
         infos = [analyse(u) for u in units]
         words = [w for w in transcript.words if w.clean]
         n = len(infos)
+        silences = Silences.from_extra(transcript.extra)
+        heard = (
+            [
+                sentence_pause(silences, a.words[-1].start, b.words[0].end)
+                for a, b in itertools.pairwise(units)
+            ]
+            if silences is not None
+            else None
+        )
         return cls(
             units=units,
             infos=infos,
             corpus=corpus_stats(infos),
-            seg=segment(infos),
+            seg=segment(infos, heard),
             words=words,
             word_index={id(w): k for k, w in enumerate(words)},
             loudness=LoudnessProfile.from_extra(transcript.extra),
+            silences=silences,
             keywords=ft.keyword_stems(options.keywords),
             options=options,
             lower=lower,
@@ -123,15 +138,12 @@ class _Context:
         run = self.infos[i : j + 1]
         first, last = self.units[i].words[0], self.units[j].words[-1]
         a, b = self.word_index[id(first)], self.word_index[id(last)]
-        start, end = pad(
-            first,
-            last,
-            self.words[a - 1] if a > 0 else None,
-            self.words[b + 1] if b + 1 < len(self.words) else None,
-            self.lower,
-            self.upper,
-            max(self.options.max_seconds, last.end - first.start),
-        )
+        before = self.words[a - 1] if a > 0 else None
+        after = self.words[b + 1] if b + 1 < len(self.words) else None
+        longest = max(self.options.max_seconds, last.end - first.start)
+        start, end = pad(first, last, before, after, self.lower, self.upper, longest)
+        if self.silences is not None:
+            start, end = self._in_silence(start, end, first, last, before, after, longest)
         parts = breakdown(scored.features)
         why = reason(scored.features, parts, run, self.options.keywords)
         text = " ".join(info.text for info in run)
@@ -147,6 +159,34 @@ class _Context:
             description=made.description,
             hashtags=made.hashtags,
         )
+
+    def _in_silence(
+        self,
+        start: float,
+        end: float,
+        first: Word,
+        last: Word,
+        before: Word | None,
+        after: Word | None,
+        longest: float,
+    ) -> tuple[float, float]:
+        """Edges moved to the pauses the audio shows around the clip's words, where it shows
+        them: word timings are stretched over pauses, the loudness track is not. The padded
+        word edges stay where the audio shows no pause or the clip would grow too long."""
+        assert self.silences is not None
+        lo = max(self.lower, before.start if before is not None else first.start - LOOK_SECONDS)
+        hi = min(self.upper, after.end if after is not None else last.end + LOOK_SECONDS)
+        heard_start = onset(self.silences, lo, first.end)
+        heard_end = offset(self.silences, last.start, hi)
+        # Never past the middle of an edge word: captions and players place a word by its
+        # timing, and a word whose middle lies outside the clip would be dropped from it.
+        first_mid = (first.start + first.end) / 2 - MID_MARGIN
+        last_mid = (last.start + last.end) / 2 + MID_MARGIN
+        new_start = start if heard_start is None else max(self.lower, min(heard_start, first_mid))
+        new_end = end if heard_end is None else min(self.upper, max(heard_end, last_mid))
+        if new_end - new_start > longest or new_end <= new_start:
+            return start, end
+        return round(new_start, 3), round(new_end, 3)
 
 
 @dataclass(frozen=True, slots=True)

@@ -56,13 +56,17 @@ class Segmentation:
         return 0.5 * s + 0.5 * peak
 
 
-def segment(infos: Sequence[SentenceInfo]) -> Segmentation:
-    """Gap strengths and topic segments for the sentences in order."""
+def segment(infos: Sequence[SentenceInfo], heard: Sequence[float] | None = None) -> Segmentation:
+    """Gap strengths and topic segments for the sentences in order.
+
+    `heard`, when given, is the pause the audio shows at each gap (seconds), which counts
+    where the word timings show less.
+    """
     n = len(infos)
     if n <= 1:
         return Segmentation(strength=(), segments=((0, 0),) if n else ())
     lexical = lexical_depth(infos)
-    pauses = pause_evidence(infos)
+    pauses = pause_evidence(infos, heard)
     register = register_change(infos)
     strength = tuple(
         WEIGHT_LEXICAL * a + WEIGHT_PAUSE * b + WEIGHT_REGISTER * c
@@ -87,9 +91,19 @@ def lexical_depth(infos: Sequence[SentenceInfo]) -> list[float]:
     return _scale(combined)
 
 
-def pause_evidence(infos: Sequence[SentenceInfo]) -> list[float]:
-    """0-1 per gap: how much longer the pause is than the speaker's median pause."""
+def pause_evidence(
+    infos: Sequence[SentenceInfo], heard: Sequence[float] | None = None
+) -> list[float]:
+    """0-1 per gap: how much longer the pause is than the speaker's median pause.
+
+    A gap's pause is the longer of the word timings' gap and `heard[g]`, the silence the
+    audio shows there: recognisers often stretch a word over the pause after or before it.
+    """
     gaps = [max(0.0, b.start - a.end) for a, b in itertools.pairwise(infos)]
+    if heard is not None:
+        if len(heard) != len(gaps):
+            raise ValueError("heard must hold one pause per gap between sentences")
+        gaps = [max(g, h) for g, h in zip(gaps, heard, strict=True)]
     ordered = sorted(gaps)
     median = ordered[len(ordered) // 2]
     high = ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))]

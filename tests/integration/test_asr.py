@@ -297,8 +297,8 @@ def test_pieces_split_across_segments_are_merged(tmp_path: Path) -> None:
 
     transcript = fake_transcriber(tmp_path, SplitWhisper(), 600.0).transcribe(tone_wav(tmp_path, 3))
     assert [s.text for s in transcript.segments] == ["on Kubernetes.", "Next"]
-    assert transcript.extra["loudness"]["hop_seconds"] == 0.5
-    assert len(transcript.extra["loudness"]["dbfs"]) == 6
+    assert transcript.extra["loudness"]["hop_seconds"] == 0.1
+    assert len(transcript.extra["loudness"]["dbfs"]) == 30
 
 
 def test_engine_failure_is_wrapped(tmp_path: Path) -> None:
@@ -392,7 +392,7 @@ def test_transcribes_speech_fixture(model_data_dir: Path) -> None:
     assert_well_formed(transcript)
     assert "?" in transcript.text and "." in transcript.text
     assert all(s.text[-1] in ".?!" for s in transcript.segments)  # cut at sentence ends
-    assert len(transcript.extra["loudness"]["dbfs"]) == 29  # 14.05 s in 0.5 s hops
+    assert len(transcript.extra["loudness"]["dbfs"]) == 141  # 14.05 s in 0.1 s hops
     assert word_error_rate(SPEECH_TXT.read_text(), transcript.text) < 0.25
     assert progress == sorted(progress) and progress[-1] == 1.0
     assert all(0.0 < p <= 1.0 for p in progress)
@@ -499,7 +499,7 @@ async def test_stage_passes_the_language_and_stores_loudness(resources: Resource
         assert row is not None
         assert (row.engine, row.model, row.language) == ("scripted", "fixed", "de")
         loudness = row.data["extra"]["loudness"]
-    assert loudness["hop_seconds"] == 0.5 and len(loudness["dbfs"]) == 29
+    assert loudness["hop_seconds"] == 0.1 and len(loudness["dbfs"]) == 141
     assert all(round(d, 1) == d for d in loudness["dbfs"])  # rounded to 0.1 dB
     assert max(loudness["dbfs"]) > -40 > min(loudness["dbfs"])  # speech and pauses differ
 

@@ -118,7 +118,7 @@ def test_transcribes_and_sends_a_well_formed_request() -> None:
     for segment in transcript.segments:
         assert (segment.start, segment.end) == (segment.words[0].start, segment.words[-1].end)
     loudness = transcript.extra["loudness"]
-    assert loudness["hop_seconds"] == 0.5 and len(loudness["dbfs"]) == 29
+    assert loudness["hop_seconds"] == 0.1 and len(loudness["dbfs"]) == 141
     assert progress == [1.0]
 
 

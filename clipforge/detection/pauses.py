@@ -1,0 +1,123 @@
+"""Pauses the audio shows, where word timings hide them.
+
+Whisper stretches a word's start back over the silence before it (and sometimes its end
+forward), so the gap between two words' timestamps can be zero at a real pause. The loudness
+track the transcription stage stores (`transcript.extra["loudness"]`, {"hop_seconds",
+"dbfs"}) still shows that silence. This module finds silent runs inside a time range, which
+segmentation uses as pause evidence and clip edges use to sit exactly in the silence.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+#: A silence is this many dB under the loud end of the recording (its 95th percentile),
+#: bounded below and above: relative, so a noisy recording's floor is not taken for speech,
+#: and bounded, so a quiet one still has silence (the rule the transcript clean-up uses).
+BELOW_SPEECH_DB = 35.0
+FLOOR_DB = -60.0
+CEILING_DB = -40.0
+#: Shortest silence that counts as a pause (or the hop, if coarser): a stop consonant's
+#: closure inside a word is shorter.
+MIN_PAUSE_SECONDS = 0.2
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """A silent stretch [start, end) in seconds."""
+
+    start: float
+    end: float
+
+    @property
+    def seconds(self) -> float:
+        return self.end - self.start
+
+
+class Silences:
+    """Which hops of the loudness track are silent, and the silent runs inside a range."""
+
+    def __init__(self, hop_seconds: float, dbfs: Sequence[float]) -> None:
+        self.hop = hop_seconds
+        levels = [v if math.isfinite(v) else FLOOR_DB - 1 for v in dbfs]
+        ordered = sorted(levels)
+        loud = ordered[min(len(ordered) - 1, math.floor(0.95 * len(ordered)))]
+        self.threshold = min(CEILING_DB, max(FLOOR_DB, loud - BELOW_SPEECH_DB))
+        self.silent = [v < self.threshold for v in levels]
+        self.min_hops = max(1, math.ceil(MIN_PAUSE_SECONDS / hop_seconds - 1e-9))
+
+    @classmethod
+    def from_extra(cls, extra: Mapping[str, Any]) -> Silences | None:
+        """From a transcript's extra data; None when the track is absent or malformed."""
+        raw = extra.get("loudness")
+        if not isinstance(raw, Mapping):
+            return None
+        hop, dbfs = raw.get("hop_seconds"), raw.get("dbfs")
+        if not isinstance(hop, int | float) or hop <= 0 or not isinstance(dbfs, list) or not dbfs:
+            return None
+        try:
+            return cls(float(hop), [float(v) for v in dbfs])
+        except (TypeError, ValueError):
+            return None
+
+    def runs(self, start: float, end: float) -> list[Run]:
+        """Silent runs of at least MIN_PAUSE_SECONDS made of hops wholly inside [start, end]."""
+        first = max(0, math.ceil(start / self.hop - 1e-9))
+        last = min(len(self.silent), math.floor(end / self.hop + 1e-9))  # exclusive
+        out: list[Run] = []
+        k = first
+        while k < last:
+            if not self.silent[k]:
+                k += 1
+                continue
+            begin = k
+            while k < last and self.silent[k]:
+                k += 1
+            if k - begin >= self.min_hops:
+                out.append(Run(begin * self.hop, k * self.hop))
+        return out
+
+    def longest(self, start: float, end: float) -> float:
+        """Seconds of the longest pause inside [start, end]; 0 when there is none."""
+        return max((r.seconds for r in self.runs(start, end)), default=0.0)
+
+
+def sentence_pause(silences: Silences, last_start: float, next_end: float) -> float:
+    """The longest pause between one sentence and the next.
+
+    The range runs from the start of the sentence's last word to the end of the next one's
+    first word: either word may have been stretched over the pause, but no other word lies
+    inside it, so a silence there is the pause between the two sentences.
+    """
+    return silences.longest(last_start, next_end)
+
+
+#: How far before a clip's first word (or after its last) to look for the pause when there
+#: is no neighbouring word to bound the search.
+LOOK_SECONDS = 2.0
+#: Silence kept before the speech onset and after the offset the audio shows. Small: the
+#: onset is found to within a hop, and the hop's edge already lies in the silence.
+ROOM_SECONDS = 0.05
+
+
+def onset(silences: Silences, previous_start: float, first_end: float) -> float | None:
+    """Where to start a clip: just before the end of the last pause between the previous
+    word's start and the clip's first word's end, or None when the audio shows none."""
+    runs = silences.runs(previous_start, first_end)
+    if not runs:
+        return None
+    last = runs[-1]
+    return max(last.start, last.end - ROOM_SECONDS)
+
+
+def offset(silences: Silences, last_start: float, next_end: float) -> float | None:
+    """Where to end a clip: just after the start of the first pause between the clip's last
+    word's start and the next word's end, or None when the audio shows none."""
+    runs = silences.runs(last_start, next_end)
+    if not runs:
+        return None
+    first = runs[0]
+    return min(first.end, first.start + ROOM_SECONDS)
