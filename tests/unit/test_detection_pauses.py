@@ -1,0 +1,157 @@
+"""Pauses from the loudness track: silent runs, the pause between sentences, clip edges."""
+
+from __future__ import annotations
+
+import pytest
+
+from clipforge.detection import detect_highlights
+from clipforge.detection.analysis import analyse
+from clipforge.detection.pauses import (
+    ROOM_SECONDS,
+    Run,
+    Silences,
+    offset,
+    onset,
+    sentence_pause,
+)
+from clipforge.detection.segmentation import pause_evidence, segment
+from clipforge.detection.sentences import split_sentences
+from clipforge.domain.detect_options import DetectOptions
+from clipforge.domain.transcript import Segment, Transcript, Word
+from tests.unit.test_detection_fixtures import build
+
+HOP = 0.1
+SPEECH = -20.0
+QUIET = -80.0
+
+
+def track(seconds: float, quiet: list[tuple[float, float]]) -> list[float]:
+    """Speech level everywhere except the given (start, end) spans."""
+    n = round(seconds / HOP)
+    return [
+        QUIET
+        if any(a <= k * HOP + 1e-9 and (k + 1) * HOP <= b + 1e-9 for a, b in quiet)
+        else SPEECH
+        for k in range(n)
+    ]
+
+
+def test_runs_are_whole_silent_hops_inside_the_range() -> None:
+    silences = Silences(HOP, track(5.0, [(1.0, 1.5), (3.0, 3.1), (4.0, 4.4)]))
+    assert silences.runs(0.0, 5.0) == [Run(1.0, pytest.approx(1.5)), Run(4.0, pytest.approx(4.4))]
+    # A hop only partly inside the range does not count: the run is cut to the range.
+    assert silences.runs(1.15, 5.0)[0] == Run(pytest.approx(1.2), pytest.approx(1.5))
+    assert silences.longest(0.0, 3.5) == pytest.approx(0.5)
+    assert silences.longest(1.6, 3.9) == 0.0  # 0.1 s is a consonant's closure, not a pause
+
+
+def test_threshold_follows_the_recording() -> None:
+    # A noisy recording: the floor at -50 dBFS is silence when speech is at -10 ...
+    noisy = Silences(HOP, [-10.0] * 20 + [-50.0] * 5)
+    assert noisy.longest(0.0, 2.5) == pytest.approx(0.5)
+    # ... but not when the speech itself is quiet (-20): then -50 is within 35 dB of it.
+    quiet = Silences(HOP, [-20.0] * 20 + [-50.0] * 5)
+    assert quiet.longest(0.0, 2.5) == 0.0
+
+
+def test_from_extra_rejects_missing_or_malformed_tracks() -> None:
+    assert Silences.from_extra({}) is None
+    assert Silences.from_extra({"loudness": "loud"}) is None
+    assert Silences.from_extra({"loudness": {"hop_seconds": 0, "dbfs": [1.0]}}) is None
+    assert Silences.from_extra({"loudness": {"hop_seconds": 0.1, "dbfs": []}}) is None
+    assert Silences.from_extra({"loudness": {"hop_seconds": 0.1, "dbfs": ["x"]}}) is None
+    found = Silences.from_extra({"loudness": {"hop_seconds": 0.5, "dbfs": [-20.0, -90.0]}})
+    assert found is not None and found.longest(0.0, 1.0) == pytest.approx(0.5)
+
+
+def test_onset_and_offset_sit_in_the_silence_next_to_the_speech() -> None:
+    silences = Silences(HOP, track(6.0, [(2.0, 2.6), (4.0, 4.5)]))
+    # The clip's first word is timed 1.8-3.0 (stretched over the pause): speech begins at 2.6.
+    assert onset(silences, 1.0, 3.0) == pytest.approx(2.6 - ROOM_SECONDS)
+    # The last word is timed 3.5-4.4 (stretched into the pause): speech ends at 4.0.
+    assert offset(silences, 3.5, 5.5) == pytest.approx(4.0 + ROOM_SECONDS)
+    assert onset(silences, 0.0, 1.9) is None
+    assert offset(silences, 4.6, 6.0) is None
+
+
+def test_sentence_pause_reads_between_the_last_word_start_and_the_next_first_word_end() -> None:
+    silences = Silences(HOP, track(4.0, [(1.5, 2.0)]))
+    assert sentence_pause(silences, 1.0, 2.5) == pytest.approx(0.5)
+    assert sentence_pause(silences, 2.0, 3.0) == 0.0
+
+
+# --- segmentation ---------------------------------------------------------------------------
+
+
+STORY = [
+    "The bakery opened at five every morning.",
+    "Customers queued for the sourdough loaves.",
+    "The owner sold out before nine.",
+    "Then the oven broke in winter.",
+    "She baked in a neighbour's kitchen for a month.",
+    "The queue never got shorter.",
+]
+
+
+def test_a_heard_pause_strengthens_its_gap_where_word_timings_show_none() -> None:
+    infos = [analyse(s) for s in split_sentences(build(STORY))]
+    heard = [0.0, 0.0, 1.2, 0.0, 0.0]
+    plain, loud = pause_evidence(infos), pause_evidence(infos, heard)
+    assert loud[2] > plain[2]
+    assert loud[2] == max(loud)
+    assert segment(infos, heard).strength[2] > segment(infos).strength[2]
+
+
+def test_heard_pauses_must_match_the_gaps() -> None:
+    infos = [analyse(s) for s in split_sentences(build(STORY))]
+    with pytest.raises(ValueError, match="one pause per gap"):
+        pause_evidence(infos, [0.0])
+
+
+# --- clip edges -----------------------------------------------------------------------------
+
+
+def glued(texts: list[str], extra: dict[str, object] | None = None) -> Transcript:
+    """Sentences whose words follow each other with no gap, as Whisper times them when it
+    stretches words over the pauses; 0.8 s a word."""
+    words: list[Word] = []
+    t = 0.0
+    for text in texts:
+        for token in text.split():
+            words.append(Word(" " + token, round(t, 3), round(t + 0.8, 3), 0.9))
+            t += 0.8
+    duration = t + 1.0
+    segment_ = Segment(" ".join(texts), words[0].start, words[-1].end, tuple(words))
+    return Transcript(language="en", duration=duration, segments=(segment_,), extra=extra or {})
+
+
+def test_clip_edges_move_into_the_pauses_the_audio_shows() -> None:
+    texts = STORY * 3
+    plain = glued(texts)
+    words = plain.words
+    # Every sentence's first word is stretched over a 0.3 s pause before its speech.
+    firsts = [s.words[0] for s in split_sentences(plain)]
+    quiet = [(w.start, w.start + 0.3) for w in firsts if w.start > 0]
+    loudness = {"hop_seconds": HOP, "dbfs": track(plain.duration, quiet)}
+    heard = glued(texts, extra={"loudness": loudness})
+    options = DetectOptions(min_seconds=10, max_seconds=30, count=3)
+    before = detect_highlights(plain, options)
+    after = detect_highlights(heard, options)
+    assert after
+    starts = {round(w.start, 3) for w in firsts}
+    for clip in after:
+        # The clip opens where the speech does (3 decimals of rounding), not 0.3 s earlier.
+        word = min(words, key=lambda w: abs(w.start + 0.3 - ROOM_SECONDS - clip.start))
+        assert round(word.start, 3) in starts
+        assert clip.start == pytest.approx(word.start + 0.3 - ROOM_SECONDS, abs=1e-3)
+        # Never past the middle of the first word, so it still belongs to the clip.
+        assert clip.start <= (word.start + word.end) / 2
+    assert [c.start for c in before] != [c.start for c in after]
+
+
+def test_without_a_track_edges_are_the_padded_word_edges() -> None:
+    plain = glued(STORY * 3)
+    clips = detect_highlights(plain, DetectOptions(min_seconds=10, max_seconds=30, count=2))
+    starts = {w.start for w in plain.words}
+    # Glued words leave no room for padding: the clip starts exactly on a word.
+    assert all(c.start in starts for c in clips)
