@@ -155,3 +155,21 @@ def test_without_a_track_edges_are_the_padded_word_edges() -> None:
     starts = {w.start for w in plain.words}
     # Glued words leave no room for padding: the clip starts exactly on a word.
     assert all(c.start in starts for c in clips)
+
+
+def test_a_pause_only_the_audio_shows_becomes_a_clip_edge() -> None:
+    texts = STORY * 2
+    plain = glued(texts)
+    firsts = [s.words[0] for s in split_sentences(plain)]
+    # Short pauses before every sentence, a long one (a topic change) before the seventh.
+    quiet = [(w.start, w.start + (0.7 if k == 6 else 0.3)) for k, w in enumerate(firsts) if k]
+    loudness = {"hop_seconds": HOP, "dbfs": track(plain.duration, quiet)}
+    clips = detect_highlights(
+        glued(texts, extra={"loudness": loudness}),
+        DetectOptions(min_seconds=10, max_seconds=30, count=2),
+    )
+    # Both clips have an edge in that pause: one ends as it begins, the next starts as it ends
+    # (at the latest, the middle of the first word stretched over it).
+    pause = (firsts[6].start, firsts[6].start + 0.7)
+    edges = [e for c in clips for e in (c.start, c.end) if pause[0] <= e <= pause[1]]
+    assert len(edges) == 2
