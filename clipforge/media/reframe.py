@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 import os
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -119,14 +119,21 @@ def decoder_threads() -> int:
     return max(1, (os.cpu_count() or 2) // 2)
 
 
-@functools.cache
-def _cascade() -> Any:
-    import cv2  # imported here: only exports that track faces pay for loading OpenCV
+_per_thread = threading.local()
 
-    folder = cv2.data.haarcascades  # type: ignore[attr-defined]  # missing from the stubs
-    cascade = cv2.CascadeClassifier(str(Path(folder) / CASCADE_FILE))
-    if cascade.empty():
-        raise RuntimeError(f"OpenCV could not load {CASCADE_FILE}")
+
+def _cascade() -> Any:
+    """This thread's cascade: a CascadeClassifier keeps per-image state while detecting,
+    so concurrent exports must not share one; each thread loads its own once."""
+    cascade = getattr(_per_thread, "cascade", None)
+    if cascade is None:
+        import cv2  # imported here: only exports that track faces pay for loading OpenCV
+
+        folder = cv2.data.haarcascades  # type: ignore[attr-defined]  # missing from the stubs
+        cascade = cv2.CascadeClassifier(str(Path(folder) / CASCADE_FILE))
+        if cascade.empty():
+            raise RuntimeError(f"OpenCV could not load {CASCADE_FILE}")
+        _per_thread.cascade = cascade
     return cascade
 
 
@@ -207,14 +214,14 @@ class FaceSampler:
         self, gray: np.ndarray[Any, Any], face: tuple[int, int, int, int]
     ) -> list[tuple[int, int, int, int]]:
         x, y, fw, fh = face
-        margin = fw  # a face can move about its own width between samples
+        margin = fw * 3 // 4  # a face rarely moves further between samples
         x0, y0 = max(0, x - margin), max(0, y - margin)
         x1, y1 = min(gray.shape[1], x + fw + margin), min(gray.shape[0], y + fh + margin)
         window = gray[y0:y1, x0:x1]
         return detect_faces(
             window,
-            min_side=max(MIN_FACE, int(fw * 0.7)),
-            max_side=int(fw * 1.5) + 1,
+            min_side=max(MIN_FACE, int(fw * 0.8)),
+            max_side=int(fw * 1.25) + 1,
             offset=(x0, y0),
         )
 
