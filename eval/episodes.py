@@ -4,6 +4,10 @@ An episode is a list of parts, each spoken by one speaker and labelled `highligh
 self-contained moment worth clipping) or `filler` (greetings, housekeeping, sponsor reads,
 rambling, cross-talk). Every speaker has an espeak-ng voice. Labels are what rendering
 measured: where each part and each sentence lies in the audio, in seconds.
+
+Episodes belong to a split. `dev` ones may be looked at while detection is developed;
+`heldout` ones (the script's `"split": "heldout"`) were written apart from the detector and
+must not be used to tune it, so their figures are the ones to believe.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ MEDIA_DIR = EVAL_DIR / "media"
 
 Kind = Literal["highlight", "filler"]
 KINDS: tuple[Kind, ...] = ("highlight", "filler")
+Split = Literal["dev", "heldout"]
+SPLITS: tuple[Split, ...] = ("dev", "heldout")
 
 #: A sentence ends at . ? or ! followed by white space; scripts avoid abbreviations so this
 #: rule is exact for them.
@@ -63,6 +69,7 @@ class Episode:
     seed: int
     speakers: dict[str, Voice]
     parts: tuple[Part, ...]
+    split: Split = "dev"
 
     @property
     def highlights(self) -> list[int]:
@@ -95,6 +102,9 @@ class Episode:
                 raise ValueError(f"{slug}: part {i} names unknown speaker {part.speaker!r}")
             if not part.sentences:
                 raise ValueError(f"{slug}: part {i} has no text")
+        split = data.get("split", "dev")
+        if split not in SPLITS:
+            raise ValueError(f"{slug}: unknown split {split!r}")
         return cls(
             slug=slug,
             title=str(data["title"]),
@@ -103,6 +113,7 @@ class Episode:
             seed=int(data["seed"]),
             speakers=speakers,
             parts=parts,
+            split=split,
         )
 
 

@@ -7,6 +7,7 @@ from the episode's seed: re-rendering with the same espeak-ng reproduces the lab
 
     python -m eval.render                 # every episode: media + labels
     python -m eval.render 01 02           # episodes whose slug starts with 01 or 02
+    python -m eval.render --split heldout # the held-out episodes only
     python -m eval.render --labels-only   # labels only (no MP4)
     python -m eval.render --check         # fail if the committed labels differ
 
@@ -35,6 +36,7 @@ from clipforge.media.ffmpeg import ffmpeg_exe
 from eval.episodes import (
     LABELS_DIR,
     MEDIA_DIR,
+    SPLITS,
     Episode,
     LabelledPart,
     Labels,
@@ -236,20 +238,27 @@ def _rgb(colour: str) -> tuple[int, int, int]:
     return int(c[0:2], 16), int(c[2:4], 16), int(c[4:6], 16)
 
 
-def select(episodes: list[Episode], prefixes: Sequence[str]) -> list[Episode]:
-    if not prefixes:
-        return episodes
-    return [e for e in episodes if any(e.slug.startswith(p) for p in prefixes)]
+def select(
+    episodes: list[Episode], prefixes: Sequence[str], split: str | None = None
+) -> list[Episode]:
+    """Episodes whose slug starts with one of `prefixes` (all when none) and in `split`."""
+    return [
+        e
+        for e in episodes
+        if (not prefixes or any(e.slug.startswith(p) for p in prefixes))
+        and (split is None or e.split == split)
+    ]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.render", description=__doc__)
     parser.add_argument("episodes", nargs="*", help="slug prefixes (default: all)")
+    parser.add_argument("--split", choices=SPLITS, help="only episodes of this split")
     parser.add_argument("--labels-only", action="store_true", help="write labels, no media")
     parser.add_argument("--check", action="store_true", help="compare with committed labels")
     args = parser.parse_args(argv)
     mismatched = []
-    for episode in select(load_episodes(), args.episodes):
+    for episode in select(load_episodes(), args.episodes, args.split):
         rendering = render_episode(episode)
         labels = rendering.labels
         if args.check:

@@ -6,6 +6,10 @@ over the top 5 proposals, recall and the other clip metrics over the top `--coun
 Also reports each cached engine's WER and real-time factor, and how long each detector
 takes on a 60-minute transcript made by joining episode transcripts end to end.
 
+Figures are reported per split: `dev` (the episodes detection was developed on, so its
+figures there are optimistic), `heldout` (episodes written apart from the detector and never
+used to tune it: the honest figures) and both together.
+
     python -m eval.run                     # from committed transcripts, in seconds
     python -m eval.run --json out.json     # also write the figures
     python -m eval.run --retranscribe      # render missing media, transcribe again first
@@ -29,10 +33,12 @@ from clipforge.domain.text import word_error_rate
 from clipforge.domain.transcript import Segment, Transcript, Word
 from eval.episodes import (
     MEDIA_DIR,
+    SPLITS,
     TRANSCRIPTS_DIR,
     LabelledPart,
     Labels,
     Span,
+    Split,
     load_episodes,
     load_labels,
 )
@@ -62,6 +68,14 @@ LONG_MINUTES = 60
 LONG_COUNT = 20
 #: Seeds averaged for the chance reference column.
 CHANCE_DRAWS = 20
+#: The group of every episode, reported beside the splits.
+ALL = "all"
+#: How each group's summary is introduced in the report.
+GROUP_NOTES = {
+    "dev": "dev split: the episodes detection was developed on; optimistic for it",
+    "heldout": "held-out split: never used to tune detection; the honest figures",
+    ALL: "all episodes",
+}
 
 #: A detector takes a transcript and how many clips to propose; it returns them ranked.
 Detect = Callable[[Transcript, int], list[Span]]
@@ -160,9 +174,10 @@ class Case:
     labels: Labels
     transcript: Transcript
     edges: SentenceEdges
+    split: Split = "dev"
 
     @classmethod
-    def build(cls, labels: Labels, transcript: Transcript) -> Case:
+    def build(cls, labels: Labels, transcript: Transcript, split: Split = "dev") -> Case:
         words = transcript.words
         edges = sentence_edges(
             words,
@@ -170,7 +185,7 @@ class Case:
             word_texts=[w.text for w in words],
             sentence_texts=labels.sentence_texts,
         )
-        return cls(labels, transcript, edges)
+        return cls(labels, transcript, edges, split)
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,13 +205,20 @@ class EpisodeScore:
     start_error_sum: float
     end_error_sum: float
     mid_sentence_clips: int
+    split: Split = "dev"
 
 
-def load_cases(engine: str = DEFAULT_ENGINE, slugs: Sequence[str] | None = None) -> list[Case]:
+def load_cases(
+    engine: str = DEFAULT_ENGINE,
+    slugs: Sequence[str] | None = None,
+    split: Split | None = None,
+) -> list[Case]:
     """Committed labels with cached transcripts; episodes without a transcript are skipped."""
     cases = []
     for episode in load_episodes():
         if slugs is not None and episode.slug not in slugs:
+            continue
+        if split is not None and episode.split != split:
             continue
         transcript = load_transcript(episode.slug, engine)
         if transcript is None:
@@ -206,8 +228,19 @@ def load_cases(engine: str = DEFAULT_ENGINE, slugs: Sequence[str] | None = None)
             # Labels were re-rendered after this transcript was made: their times disagree.
             print(f"{episode.slug}: transcript is stale (rendering changed), skipped")
             continue
-        cases.append(Case.build(labels, transcript))
+        cases.append(Case.build(labels, transcript, episode.split))
     return cases
+
+
+def group_cases(cases: Sequence[Case]) -> dict[str, list[Case]]:
+    """The cases of each split that has any, then all of them together, in report order."""
+    groups: dict[str, list[Case]] = {}
+    for split in SPLITS:
+        members = [c for c in cases if c.split == split]
+        if members:
+            groups[split] = members
+    groups[ALL] = list(cases)
+    return groups
 
 
 def score_episode(case: Case, clips: list[Span], seconds: float) -> EpisodeScore:
@@ -230,6 +263,7 @@ def score_episode(case: Case, clips: list[Span], seconds: float) -> EpisodeScore
         start_error_sum=err.start * err.pairs if err else 0.0,
         end_error_sum=err.end * err.pairs if err else 0.0,
         mid_sentence_clips=round(share * len(clips)) if share is not None else 0,
+        split=case.split,
     )
 
 
@@ -268,6 +302,7 @@ def summarise(scores: Sequence[EpisodeScore]) -> dict[str, float | None]:
 
 def join_cases(cases: Sequence[Case], minutes: float = LONG_MINUTES) -> Case:
     """Episodes joined end to end (transcript and labels shifted alike) until `minutes` long."""
+    # A split shorter than `minutes` repeats its episodes; each copy's highlights still count.
     usable = [c for c in cases if c.transcript.duration > 0]
     if not usable:
         raise ValueError("need at least one transcript with a duration")
@@ -421,6 +456,72 @@ def retranscribe(models: Sequence[str]) -> None:
             print(f"{episode.slug}: {engine_label(settings)} rtf {rtf}", flush=True)
 
 
+def interleave(groups: dict[str, list[Case]]) -> list[Case]:
+    """The splits' cases taken in turn, so an hour joined from all of them holds every split
+    (in file order the dev episodes alone fill the hour)."""
+    splits = [members for name, members in groups.items() if name != ALL]
+    out: list[Case] = []
+    for k in range(max((len(m) for m in splits), default=0)):
+        out.extend(m[k] for m in splits if k < len(m))
+    return out
+
+
+def evaluate_groups(groups: dict[str, list[Case]], count: int) -> dict[str, Any]:
+    """Every detector on every episode, summarised per group with its own chance column.
+
+    Detection runs once per episode; each group's summary pools the scores of its episodes,
+    and its 60-minute run joins only its own episodes, so no group borrows another's figures.
+    Prints each detector's per-episode table; returns the JSON report.
+    """
+    cases = groups[ALL]
+    joined = {
+        name: join_cases(interleave(groups) if name == ALL else members)
+        for name, members in groups.items()
+    }
+    report: dict[str, Any] = {
+        "count": count,
+        "k": PRECISION_K,
+        "episodes": len(cases),
+        "detectors": {},
+        "splits": {},
+    }
+    summaries: dict[str, dict[str, dict[str, float | None]]] = {name: {} for name in groups}
+    for detector in available_detectors():
+        try:
+            scores = evaluate_detection(detector, cases, count)
+            longs = {name: evaluate_long(detector, j) for name, j in joined.items()}
+        except Exception:
+            print(f"[{detector.name}] failed:\n{traceback.format_exc()}")
+            report["detectors"][detector.name] = {"error": traceback.format_exc(limit=3)}
+            continue
+        for name, members in groups.items():
+            slugs = {c.labels.slug for c in members}
+            summary = summarise([s for s in scores if s.episode in slugs])
+            summary["long_precision"] = longs[name].precision
+            summary["long_mid_sentence"] = longs[name].mid_sentence
+            summary["detect_seconds_60min"] = longs[name].seconds
+            summaries[name][detector.name] = summary
+        report["detectors"][detector.name] = {
+            "summary": summaries[ALL][detector.name],
+            "episodes": [asdict(s) for s in scores],
+            "long": asdict(longs[ALL]),
+        }
+        print(episode_table(detector.name, scores, count) + "\n")
+    if not report["detectors"] or all("error" in d for d in report["detectors"].values()):
+        return report
+    for name, members in groups.items():
+        summaries[name]["chance"] = chance_summary(members, joined[name], count)
+        report["splits"][name] = {
+            "note": GROUP_NOTES[name],
+            "episodes": len(members),
+            "highlights": sum(len(c.labels.highlights) for c in members),
+            "long_minutes": joined[name].transcript.duration / 60,
+            "summaries": summaries[name],
+        }
+    report["chance"] = {"draws": CHANCE_DRAWS, "summary": summaries[ALL]["chance"]}
+    return report
+
+
 # --- report ------------------------------------------------------------------------------
 
 
@@ -430,13 +531,14 @@ def _fmt(value: float | None, pattern: str = "{:.2f}") -> str:
 
 def episode_table(name: str, scores: Sequence[EpisodeScore], count: int) -> str:
     head = (
-        f"{'episode':<26} {'P@5':>5} {'tP@5':>5} {f'R@{count}':>5} {'start':>6} {'end':>6}"
-        f" {'mid':>5}"
+        f"{'episode':<26} {'split':<7} {'P@5':>5} {'tP@5':>5} {f'R@{count}':>5} {'start':>6}"
+        f" {'end':>6} {'mid':>5}"
     )
     lines = [f"[{name}]", head, "-" * len(head)]
     for s in scores:
         lines.append(
-            f"{s.episode:<26} {s.precision_at_5:>5.2f} {s.tight_precision_at_5:>5.2f} "
+            f"{s.episode:<26} {s.split:<7} {s.precision_at_5:>5.2f} "
+            f"{s.tight_precision_at_5:>5.2f} "
             f"{s.recall:>5.2f} "
             f"{_fmt(s.start_error, '{:.1f}'):>6} {_fmt(s.end_error, '{:.1f}'):>6} "
             f"{_fmt(s.mid_sentence):>5}"
@@ -489,45 +591,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not cases:
         print(f"no transcripts in {TRANSCRIPTS_DIR}; run with --retranscribe")
         return 1
+    groups = group_cases(cases)
     print(
-        f"{len(cases)} episodes, {sum(len(c.labels.highlights) for c in cases)} highlights; "
+        f"{len(cases)} episodes ("
+        + ", ".join(f"{name} {len(members)}" for name, members in groups.items() if name != ALL)
+        + f"), {sum(len(c.labels.highlights) for c in cases)} highlights; "
         f"precision over the top {PRECISION_K}, other clip metrics over the top {args.count} "
         f"({MIN_SECONDS:g}-{MAX_SECONDS:g} s clips)\n"
     )
-    joined = join_cases(cases)
-    report: dict[str, Any] = {
-        "count": args.count,
-        "k": PRECISION_K,
-        "episodes": len(cases),
-        "detectors": {},
-    }
-    summaries: dict[str, dict[str, float | None]] = {}
-    for detector in available_detectors():
-        try:
-            scores = evaluate_detection(detector, cases, args.count)
-            long = evaluate_long(detector, joined)
-        except Exception:
-            print(f"[{detector.name}] failed:\n{traceback.format_exc()}")
-            report["detectors"][detector.name] = {"error": traceback.format_exc(limit=3)}
-            continue
-        summary = summarise(scores)
-        summary["long_precision"] = long.precision
-        summary["long_mid_sentence"] = long.mid_sentence
-        summary["detect_seconds_60min"] = long.seconds
-        summaries[detector.name] = summary
-        report["detectors"][detector.name] = {
-            "summary": summary,
-            "episodes": [asdict(s) for s in scores],
-            "long": asdict(long),
-        }
-        print(episode_table(detector.name, scores, args.count) + "\n")
-    if summaries:
-        summaries["chance"] = chance_summary(cases, joined, args.count)
-        report["chance"] = {"draws": CHANCE_DRAWS, "summary": summaries["chance"]}
-        minutes = joined.transcript.duration / 60
-        print(f"Summary ('60 min': {minutes:.0f} minutes of episodes joined end to end)")
-        print(summary_table(summaries, args.count))
-        print(f"(chance: random 15-60 s clips, mean of {CHANCE_DRAWS} draws)\n")
+    report = evaluate_groups(groups, args.count)
+    for name, group in report["splits"].items():
+        print(
+            f"Summary, {GROUP_NOTES[name]} ({group['episodes']} episodes, "
+            f"{group['highlights']} highlights; '60 min': {group['long_minutes']:.0f} minutes "
+            "of them joined end to end)"
+        )
+        print(summary_table(group["summaries"], args.count) + "\n")
+    if report["splits"]:
+        print(
+            f"(chance: random 15-60 s clips, mean of {CHANCE_DRAWS} draws. Only the held-out "
+            "figures are an independent result: detection was tuned on the dev episodes.)\n"
+        )
 
     engines = asr_scores()
     report["asr"] = [asdict(e) for e in engines]
