@@ -6,6 +6,7 @@ bundled Whisper base ones ("base") are committed so detection can be evaluated w
 
     python -m eval.transcribe              # every rendered episode lacking a base transcript
     python -m eval.transcribe 03 --force   # redo episode 03
+    python -m eval.transcribe --split heldout  # only the held-out episodes
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pathlib import Path
 from clipforge.asr.transcriber import build_transcriber, wav_duration
 from clipforge.config import Settings
 from clipforge.domain.transcript import Transcript
-from eval.episodes import MEDIA_DIR, TRANSCRIPTS_DIR, episode_paths
+from eval.episodes import MEDIA_DIR, SPLITS, TRANSCRIPTS_DIR, load_episodes
 from eval.metrics import real_time_factor
 
 DEFAULT_ENGINE = "base"
@@ -75,11 +76,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.transcribe", description=__doc__)
     parser.add_argument("episodes", nargs="*", help="slug prefixes (default: all)")
     parser.add_argument("--force", action="store_true", help="redo cached transcripts")
+    parser.add_argument("--split", choices=SPLITS, help="only episodes of this split")
     args = parser.parse_args(argv)
     settings = Settings()
     engine = engine_label(settings)
-    for path in episode_paths():
-        slug = path.stem
+    for episode in load_episodes():
+        slug = episode.slug
+        if args.split is not None and episode.split != args.split:
+            continue
         if args.episodes and not any(slug.startswith(p) for p in args.episodes):
             continue
         if not args.force and transcript_path(slug, engine).is_file():

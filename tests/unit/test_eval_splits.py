@@ -130,3 +130,24 @@ def test_each_split_is_summarised_from_its_own_episodes(monkeypatch, cases: list
     assert "honest" in splits["heldout"]["note"]
     assert [e["split"] for e in report["detectors"]["half"]["episodes"]] == ["dev", "heldout"]
     assert report["detectors"]["half"]["summary"] == splits[ALL]["summaries"]["half"]
+
+
+def test_transcribe_selects_by_split(monkeypatch, tmp_path) -> None:
+    """Only uncached, rendered episodes of the split are transcribed (no recogniser runs)."""
+    from types import SimpleNamespace
+
+    from eval import transcribe
+
+    for e in EPISODES:
+        (tmp_path / f"{e.slug}.wav").write_bytes(b"")
+    done: list[str] = []
+
+    def fake(slug: str, settings: Any) -> Any:
+        done.append(slug)
+        return SimpleNamespace(extra={"eval": {"transcribe_seconds": 1.0, "rtf": 0.1}})
+
+    monkeypatch.setattr(transcribe, "MEDIA_DIR", tmp_path)
+    monkeypatch.setattr(transcribe, "transcript_path", lambda slug, engine: tmp_path / slug)
+    monkeypatch.setattr(transcribe, "transcribe_episode", fake)
+    assert transcribe.main(["--split", "heldout"]) == 0
+    assert done == [e.slug for e in HELDOUT]
