@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from clipforge.detection import content
 from clipforge.detection import features as ft
 from clipforge.detection.analysis import Corpus, SentenceInfo, analyse, corpus_stats
+from clipforge.detection.endings import EndEvidence, refine_all
 from clipforge.detection.energy import LoudnessProfile, speech_energy
 from clipforge.detection.pauses import LOOK_SECONDS, Silences, offset, onset, sentence_pause
 from clipforge.detection.scoring import Features, breakdown, rank_value, reason, topic_fit
-from clipforge.detection.segmentation import Segmentation, segment
+from clipforge.detection.segmentation import Segmentation, pause_evidence, segment
 from clipforge.detection.sentences import Sentence, split_sentences
 from clipforge.detection.windows import Ranked, fit_units, pad, remove_overlaps, repair, span
 from clipforge.domain.clips import ClipCandidate
@@ -56,13 +57,15 @@ def detect_highlights(transcript: Transcript, options: DetectOptions) -> list[Cl
             f"Short video: all {total:.0f}s of speech (under the {options.min_seconds:g}s minimum)"
         )
         return [ctx.clip(_score(ctx, 0, len(units) - 1), note)]
-    ranked = _rank(ctx, options.min_seconds)
+    shortest = options.min_seconds
+    ranked = _rank(ctx, shortest)
     note = ""
     if not ranked:
         # Enough speech overall, but broken by long silences: offer the best shorter runs.
-        ranked = _rank(ctx, 0.0)
+        shortest = 0.0
+        ranked = _rank(ctx, shortest)
         note = f"Under the {options.min_seconds:g}s minimum (no longer continuous stretch)"
-    chosen = remove_overlaps(ranked, options.count)
+    chosen = _refine_ends(ctx, remove_overlaps(ranked, options.count), shortest)
     clips = [ctx.clip(r, note) for r in chosen]
     return sorted(clips, key=lambda c: -c.score)
 
@@ -86,6 +89,7 @@ class _Context:
     hooks: list[float]
     contained: list[float]
     payoffs: list[float]
+    ends: EndEvidence
 
     @classmethod
     def build(
@@ -108,11 +112,12 @@ class _Context:
             if silences is not None
             else None
         )
+        seg = segment(infos, heard)
         return cls(
             units=units,
             infos=infos,
             corpus=corpus_stats(infos),
-            seg=segment(infos, heard),
+            seg=seg,
             words=words,
             word_index={id(w): k for k, w in enumerate(words)},
             loudness=LoudnessProfile.from_extra(transcript.extra),
@@ -131,6 +136,7 @@ class _Context:
                 )
                 for k in range(n)
             ],
+            ends=EndEvidence(infos, seg, pause_evidence(infos, heard)),
         )
 
     def clip(self, scored: _Scored, note: str) -> ClipCandidate:
@@ -229,6 +235,18 @@ def _scored(
         end=ctx.units[j].end,
         features=f,
     )
+
+
+def _refine_ends(ctx: _Context, chosen: list[_Scored], min_seconds: float) -> list[_Scored]:
+    """The chosen windows with each end moved to the sentence that best closes its thought
+    (see endings.py); a window whose end moved is scored again as the clip it now is."""
+    units, longest = ctx.units, ctx.options.max_seconds
+
+    def fits(i: int, j: int) -> bool:
+        return min_seconds <= span(units, i, j) <= longest
+
+    spans = refine_all(ctx.ends, [(c.i, c.j) for c in chosen], fits)
+    return [c if (c.i, c.j) == s else _score(ctx, *s) for c, s in zip(chosen, spans, strict=True)]
 
 
 def _rank(ctx: _Context, min_seconds: float) -> list[_Scored]:
