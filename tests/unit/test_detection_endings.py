@@ -1,0 +1,132 @@
+"""End choice: the evidence that a sentence closes a thought, and moving a chosen end."""
+
+from __future__ import annotations
+
+from clipforge.detection.analysis import SentenceInfo, analyse
+from clipforge.detection.endings import (
+    MARGIN,
+    WALL,
+    EndEvidence,
+    announces,
+    cohesion_shift,
+    continuation,
+    end_quality,
+    refine_all,
+    refine_end,
+)
+from clipforge.detection.segmentation import Segmentation
+from clipforge.detection.sentences import split_sentences
+from tests.unit.test_detection_fixtures import build
+
+STORY = [
+    "Our bakery sold sourdough bread at a loss for years.",  # 0
+    "Every loaf of bread cost more flour than we charged for it.",  # 1
+    "We raised the bread price and lost almost no customers.",  # 2
+    "The loyal customers wanted the bread, not the discount.",  # 3
+    "Price the bread for the customers who love it.",  # 4: the payoff
+    "Rocket engines burn liquid oxygen at enormous pressure.",  # 5: the next topic
+    "The rocket nozzle shapes the exhaust plume.",  # 6
+    "Each rocket launch checks the engine pressure.",  # 7
+]
+
+
+def infos(texts: list[str]) -> list[SentenceInfo]:
+    return [analyse(s) for s in split_sentences(build(texts))]
+
+
+def evidence(texts: list[str], pauses: list[float]) -> EndEvidence:
+    """Gap strength equal to the pause evidence, so a test controls both at once; gaps past
+    the given ones are ordinary (the transcript's own end counts as a full stop)."""
+    pauses = pauses + [0.1] * (len(texts) - 1 - len(pauses))
+    return EndEvidence(infos(texts), Segmentation(tuple(pauses), ()), pauses)
+
+
+def one(text: str) -> SentenceInfo:
+    return infos([text])[0]
+
+
+def always(i: int, k: int) -> bool:
+    return True
+
+
+def test_announcements_are_promises_list_openers_and_answered_questions() -> None:
+    statement = one("The answer is to charge more.")
+    assert announces(one("Here's the thing about pricing."), statement)
+    assert announces(one("First, look at what every loaf costs you."), statement)
+    assert announces(one("So why did nobody leave?"), statement)
+    assert not announces(one("So why did nobody leave?"), one("Was it the bread?"))
+    assert not announces(one("So why did nobody leave?"), None)
+    assert not announces(statement, one("Why would they?"))
+
+
+def test_continuation_from_a_linking_word_or_repeated_content_words() -> None:
+    last = one("The loyal customers wanted the bread.")
+    assert continuation(last, one("And the bread kept selling.")) == 1.0
+    assert continuation(last, one("Because they loved it.")) == 1.0
+    assert continuation(last, one("Loyal customers wanted bread every morning.")) == 1.0
+    assert continuation(last, one("Rocket engines burn liquid oxygen.")) == 0.0
+    # One shared word of three is ordinary cohesion, not the same thought going on.
+    assert continuation(last, one("Customers were surprised.")) == 0.0
+    assert continuation(last, None) == 0.0
+
+
+def test_a_payoff_coheres_with_the_clip_and_not_with_what_follows() -> None:
+    ev = evidence(STORY, [0.1] * 6)
+    assert cohesion_shift(ev, 0, 4) > 0.5  # bread, price, customers: all from the story
+    assert cohesion_shift(ev, 0, 5) < 0.0  # rocket, engines: the next sentence's words
+
+
+def test_end_quality_rises_with_the_pause_and_falls_on_an_announcement() -> None:
+    quiet = evidence(STORY, [0.1, 0.1, 0.1, 0.1, 0.1, 0.1])
+    heard = evidence(STORY, [0.1, 0.1, 0.1, 0.1, 0.9, 0.1])
+    assert end_quality(heard, 0, 4) > end_quality(quiet, 0, 4) + 0.5
+    promise = [*STORY[:4], "Here's the thing about the bread price.", *STORY[5:]]
+    assert end_quality(evidence(promise, [0.1] * 6), 0, 4) < end_quality(quiet, 0, 4) - 0.2
+
+
+def test_an_end_before_the_payoff_moves_on_to_the_longer_pause() -> None:
+    ev = evidence(STORY, [0.1, 0.2, 0.3, 0.1, 0.9, 0.1])
+    assert refine_end(ev, 0, 2, always, always) == 4
+
+
+def test_an_end_stays_when_nothing_nearby_is_clearly_better() -> None:
+    ev = evidence(STORY, [0.1, 0.2, 0.3, 0.1, 0.3 - MARGIN / 2, 0.1])
+    assert refine_end(ev, 0, 2, always, always) == 2
+
+
+def test_an_end_running_into_the_next_topic_moves_back() -> None:
+    ev = evidence(STORY, [0.1, 0.1, 0.1, 0.1, 0.7, 0.1])
+    # (The duration range keeps the clip off the transcript's last sentence, whose end
+    # would be a full stop.)
+    assert refine_end(ev, 0, 5, lambda i, k: k < 7, always) == 4
+
+
+def test_an_end_never_moves_across_a_wall_like_pause() -> None:
+    ev = evidence(STORY, [0.1, 0.1, WALL, 0.1, 1.0, 0.1])
+    assert refine_end(ev, 0, 2, always, always) == 2
+
+
+def test_an_end_never_takes_in_filler() -> None:
+    texts = [*STORY[:3], "Thanks for listening and see you next week.", *STORY[4:]]
+    ev = evidence(texts, [0.1, 0.1, 0.1, 0.1, 0.9, 0.1])
+    assert ev.infos[3].filler >= 0.5
+    assert refine_end(ev, 0, 2, always, always) == 2
+
+
+def test_an_end_never_takes_in_sentences_off_the_clips_topic() -> None:
+    texts = [*STORY[:3], "Sorry, I need to close that window.", "A truck is reversing outside."]
+    ev = evidence(texts + STORY[5:], [0.1, 0.1, 0.1, 0.1, 0.9, 0.1])
+    assert refine_end(ev, 0, 2, always, always) == 2
+
+
+def test_an_end_respects_the_duration_range_and_the_other_clips() -> None:
+    ev = evidence(STORY, [0.1, 0.2, 0.3, 0.1, 0.9, 0.1])
+    assert refine_end(ev, 0, 2, lambda i, k: k <= 3, always) == 2
+    assert refine_end(ev, 0, 2, always, lambda i, k: k <= 3) == 2
+
+
+def test_refine_all_keeps_chosen_clips_apart() -> None:
+    ev = evidence(STORY, [0.1, 0.2, 0.3, 0.1, 0.9, 0.1])
+    # The first clip would move on to sentence 4, but the second already holds it.
+    assert refine_all(ev, [(0, 2), (4, 7)], always) == [(0, 2), (4, 7)]
+    assert refine_all(ev, [(0, 2), (5, 7)], always) == [(0, 4), (5, 7)]
