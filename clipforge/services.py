@@ -22,7 +22,7 @@ from clipforge.bootstrap import Resources
 from clipforge.db import repository
 from clipforge.db.tables import Clip, Export, ExportBatch, Transcript, Video
 from clipforge.domain.captions import get_caption_style
-from clipforge.domain.framing import parse_aspect_ratio
+from clipforge.domain.framing import DEFAULT_REFRAME, parse_aspect_ratio, parse_reframe
 from clipforge.domain.keys import original_key, poster_key
 from clipforge.domain.status import (
     STAGE_ORDER,
@@ -363,14 +363,21 @@ class ExportOptions:
 
     caption_style: str
     quality: str
+    reframe: str = DEFAULT_REFRAME.value
     #: Caption overrides and brand snapshots recorded on the export (services_brand).
     caption: dict[str, Any] | None = None
     brand: dict[str, Any] | None = None
 
     @classmethod
-    def parse(cls, caption_style: str, quality: str) -> ExportOptions:
+    def parse(
+        cls, caption_style: str, quality: str, reframe: str = DEFAULT_REFRAME.value
+    ) -> ExportOptions:
         try:
-            return cls(get_caption_style(caption_style).name, get_quality_preset(quality).name)
+            return cls(
+                get_caption_style(caption_style).name,
+                get_quality_preset(quality).name,
+                parse_reframe(reframe).value,
+            )
         except ValueError as exc:
             raise InvalidRequest(str(exc)) from exc
 
@@ -404,6 +411,7 @@ def _new_export(
         aspect_ratio=aspect,
         caption_style=options.caption_style,
         quality=options.quality,
+        reframe=options.reframe,
         status=ExportStatus.QUEUED,
         progress=0,
         batch_id=batch_id,
@@ -445,9 +453,10 @@ async def create_export(
     *,
     caption: Mapping[str, Any] | None = None,
     brand: bool | None = None,
+    reframe: str = DEFAULT_REFRAME.value,
 ) -> Export:
     aspect = _parse_aspect(aspect_ratio)
-    options = ExportOptions.parse(caption_style, quality)
+    options = ExportOptions.parse(caption_style, quality, reframe)
     options = await asyncio.to_thread(options.branded, res, owner_id, caption, brand)
 
     def insert() -> Export:
@@ -478,13 +487,14 @@ async def create_batch(
     *,
     caption: Mapping[str, Any] | None = None,
     brand: bool | None = None,
+    reframe: str = DEFAULT_REFRAME.value,
 ) -> ExportBatch:
     """Export many clips x many aspect ratios; each item is its own job, so one failure
     leaves the others alone. A batch counts once against the running-jobs limit."""
     aspects = list(dict.fromkeys(_parse_aspect(a) for a in aspect_ratios))
     if not aspects:
         raise InvalidRequest("Choose at least one aspect ratio.")
-    options = ExportOptions.parse(caption_style, quality)
+    options = ExportOptions.parse(caption_style, quality, reframe)
     options = await asyncio.to_thread(options.branded, res, owner_id, caption, brand)
 
     def insert() -> ExportBatch:

@@ -82,6 +82,7 @@ def export_out(export: Export, request: Request) -> ExportOut:
         aspect_ratio=export.aspect_ratio,
         caption_style=export.caption_style,
         quality=export.quality,
+        reframe=export.reframe,
         status=export.status,  # type: ignore[arg-type]
         progress=export.progress,
         error=export.error,

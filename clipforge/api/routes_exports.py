@@ -69,6 +69,7 @@ async def create_export(
         body.quality,
         caption=body.caption.model_dump(exclude_none=True) if body.caption else None,
         brand=body.brand,
+        reframe=body.reframe,
     )
     return export_out(export, request)
 
@@ -158,6 +159,7 @@ async def create_batch(
         body.quality,
         caption=body.caption.model_dump(exclude_none=True) if body.caption else None,
         brand=body.brand,
+        reframe=body.reframe,
     )
     return batch_out(batch, request)
 

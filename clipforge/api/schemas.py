@@ -126,6 +126,11 @@ class ExportRequestIn(BaseModel):
     brand: bool | None = Field(
         default=None, description="Apply your brand kit; omitted: yes when you have one."
     )
+    reframe: Literal["face", "center", "centre", "fit"] = Field(
+        default="face",
+        description="face: follow the speaker's face (centre when none); center: fixed centre"
+        " crop; fit: the whole frame over a blurred fill.",
+    )
 
 
 class ExportOut(BaseModel):
@@ -134,6 +139,7 @@ class ExportOut(BaseModel):
     aspect_ratio: str
     caption_style: str
     quality: str
+    reframe: str
     status: Literal["queued", "rendering", "ready", "failed"]
     progress: int
     error: str | None
@@ -164,6 +170,7 @@ class BatchRequestIn(BaseModel):
     quality: str = "standard"
     caption: CaptionOptionsIn | None = None
     brand: bool | None = None
+    reframe: Literal["face", "center", "centre", "fit"] = "face"
 
 
 class BatchOut(BaseModel):

@@ -174,6 +174,8 @@ class Export(Base):
     aspect_ratio: Mapped[str] = mapped_column(String(8))
     caption_style: Mapped[str] = mapped_column(String(32))
     quality: Mapped[str] = mapped_column(String(16), default="standard", server_default="standard")
+    #: face (follow the speaker), center or fit (whole frame over a blurred fill).
+    reframe: Mapped[str] = mapped_column(String(8), default="face", server_default="face")
     status: Mapped[str] = mapped_column(String(16), index=True)
     progress: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)

@@ -42,6 +42,7 @@ class _ExportPlan:
     aspect_ratio: str
     caption_style: str
     quality: str
+    reframe: str
     already_done: bool
     caption_options: dict[str, Any] | None = None
     brand: dict[str, Any] | None = None
@@ -96,6 +97,7 @@ class ExportStage:
                 quality=plan.quality,
                 custom_style=custom_style,
                 brand=brand,
+                reframe=plan.reframe,
             )
             try:
                 result = await render_clip(request, work / "out", on_progress=report)
@@ -129,6 +131,7 @@ class ExportStage:
                 aspect_ratio=export.aspect_ratio,
                 caption_style=export.caption_style,
                 quality=export.quality,
+                reframe=export.reframe,
                 caption_options=export.caption_options,
                 brand=export.brand,
                 already_done=export.status == ExportStatus.READY,

@@ -270,6 +270,14 @@ def test_upload_follow_play_trim_and_export(page: Page, server: Server, tmp_path
     card.evaluate("el => el.scrollIntoView({block: 'start'})")
     _shot(page, tmp_path, "video-clip", keep=True)
 
+    # At phone width nothing runs off the side of the page.
+    page.set_viewport_size({"width": 390, "height": 844})
+    overflow = "() => document.documentElement.scrollWidth - window.innerWidth"
+    assert int(page.evaluate(overflow)) <= 0
+    card.evaluate("el => el.scrollIntoView({block: 'start'})")
+    _shot(page, tmp_path, "video-phone", keep=True)
+    page.set_viewport_size(VIEWPORT)
+
     # Every clip at once, draft quality: batch progress, then one ZIP with each clip and a manifest.
     panel = page.locator(".batch-panel")
     panel.locator("summary").click()
@@ -353,7 +361,10 @@ def test_brand_kit_page_saves_logo_colours_and_title_cards(
 ) -> None:
     page.goto("/brand")
     page.get_by_role("heading", name="Brand kit").wait_for()
-    assert page.locator("#brand-state").inner_text() in ("Not set up yet", "Saved")
+    # The kit loads after the page: its state line says so once it has.
+    assert _wait(
+        page, lambda: page.locator("#brand-state").inner_text() in ("Not set up yet", "Saved")
+    )
 
     # Not an image: a readable refusal, nothing saved.
     bogus = tmp_path / "logo.png"

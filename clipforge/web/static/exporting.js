@@ -46,6 +46,19 @@ export function qualitySelect(id, value = "standard") {
   );
 }
 
+export const REFRAMES = [
+  ["face", "Follow the speaker's face"],
+  ["center", "Centre crop"],
+  ["fit", "Whole frame, blurred fill"],
+];
+
+export function reframeSelect(id, value = "face") {
+  return h("div", { class: "field" },
+    h("label", { for: id, class: "field-label" }, "Framing"),
+    h("select", { id, name: "reframe" }, REFRAMES.map(([v, text]) => h("option", { value: v, selected: v === value }, text))),
+  );
+}
+
 export function ratioBoxes(name = "aspect_ratio") {
   return h("fieldset", { class: "field ratios" },
     h("legend", { class: "field-label" }, "Aspect ratios"),
@@ -75,9 +88,11 @@ export function readExportForm(form) {
   const style = form.querySelector('input[type="radio"]:checked');
   const quality = form.querySelector('select[name="quality"]');
   const brand = form.querySelector('input[name="brand"]');
+  const reframe = form.querySelector('select[name="reframe"]');
   const body = {
     caption_style: style ? style.value : captionStyles()[0],
     quality: quality ? quality.value : "standard",
+    reframe: reframe ? reframe.value : "face",
   };
   // Unticked: leave the kit off. Ticked: the server applies the kit when there is one.
   if (brand && !brand.checked) body.brand = false;
@@ -236,6 +251,7 @@ export function batchPanel(videoId) {
     ratioBoxes(),
     stylePicker(`batch-style-${videoId}`),
     qualitySelect(`batch-quality-${videoId}`),
+    reframeSelect(`batch-reframe-${videoId}`),
     brandBox(`batch-brand-${videoId}`),
     h("div", { class: "field field-action" }, button),
   );

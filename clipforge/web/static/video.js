@@ -10,6 +10,7 @@ import {
   qualitySelect,
   ratioBoxes,
   readExportForm,
+  reframeSelect,
   rememberExport,
   rememberedExports,
   stylePicker,
@@ -529,6 +530,7 @@ function clipCard(clip) {
     ratioBoxes(),
     stylePicker(`style-${clip.id}`),
     qualitySelect(`quality-${clip.id}`),
+    reframeSelect(`reframe-${clip.id}`),
     brandBox(`brand-${clip.id}`),
     h("div", { class: "field field-action" }, button),
   );
