@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from clipforge.detection import content
 from clipforge.detection import features as ft
 from clipforge.detection.analysis import Corpus, SentenceInfo, analyse, corpus_stats
-from clipforge.detection.endings import EndEvidence, refine_all
+from clipforge.detection.edges import EdgeEvidence, refine_all
 from clipforge.detection.energy import LoudnessProfile, speech_energy
 from clipforge.detection.pauses import LOOK_SECONDS, Silences, offset, onset, sentence_pause
 from clipforge.detection.scoring import Features, breakdown, rank_value, reason, topic_fit
@@ -89,7 +89,7 @@ class _Context:
     hooks: list[float]
     contained: list[float]
     payoffs: list[float]
-    ends: EndEvidence
+    ends: EdgeEvidence
 
     @classmethod
     def build(
@@ -136,7 +136,7 @@ class _Context:
                 )
                 for k in range(n)
             ],
-            ends=EndEvidence(infos, seg, pause_evidence(infos, heard)),
+            ends=EdgeEvidence(infos, seg, pause_evidence(infos, heard)),
         )
 
     def clip(self, scored: _Scored, note: str) -> ClipCandidate:
@@ -239,7 +239,7 @@ def _scored(
 
 def _refine_ends(ctx: _Context, chosen: list[_Scored], min_seconds: float) -> list[_Scored]:
     """The chosen windows with each end moved to the sentence that best closes its thought
-    (see endings.py); a window whose end moved is scored again as the clip it now is."""
+    (see edges.py); a window whose end moved is scored again as the clip it now is."""
     units, longest = ctx.units, ctx.options.max_seconds
 
     def fits(i: int, j: int) -> bool:

@@ -1,25 +1,30 @@
-"""Where a chosen clip should end: the sentence that closes the thought, not one too early
-or one too late.
+"""Where a chosen clip should end and start: on the sentences that close and open the
+thought, not one too early or one too late.
 
 Window scoring averages over sentences, so a story's last sentences (short, plain payoffs)
 can pull a window's score down and the best-scoring window stops one or more sentences
-before the story does; the score can also carry a window on into a tangent. Once a window is
-chosen, its end is therefore reconsidered among nearby sentence ends, judged only by how
-well each *ends a thought*:
+before the story does; the score can also carry a window on into a tangent, or open it
+after the story's first line. Once a window is chosen, its end and then its start are
+therefore reconsidered among nearby sentence edges, judged only by how well each *ends* (or
+*opens*) a thought:
 
 - **pause**: speakers pause longest where a thought ends (the pause evidence of
   segmentation, relative to the speaker's median pause);
 - **boundary strength**: the topic-segmentation strength of the gap, which adds the change
   of vocabulary and register after it;
 - **cohesion**: a closing sentence repeats the clip's words and shares few with what
-  follows (a topic shift follows a payoff);
+  follows (a topic shift follows a payoff); an opening line names what the clip goes on
+  to speak of, not what came before;
 - **continuation**: a sentence whose content words mostly come back in the next one, or that
   is followed by "And ...", "Because ...", leaves the thought open;
 - **announcement**: a sentence that announces more to come ("here's the thing", "first", a
-  question the next sentence answers) cannot end a clip.
+  question the next sentence answers) cannot end a clip; an opening that leans on what
+  came before ("And ...", "It ...") is a poor start.
 
-A different end is taken only when it is clearly better than the chosen one, never by adding
-filler sentences, and always within the duration range.
+A different edge is taken only when it is clearly better than the chosen one, always within
+the duration range, and never by taking in a filler sentence, a sentence that turns away
+("Okay, ...", "Anyway, ..."), sentences that share no word with the clip, or by crossing a
+pause as long as the speaker's longest.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from clipforge.detection import features as ft
 from clipforge.detection import lexicon as lx
 from clipforge.detection.analysis import SentenceInfo
 from clipforge.detection.segmentation import Segmentation
@@ -73,12 +79,15 @@ ANNOUNCEMENTS: tuple[str, ...] = (
 )
 #: Words that, as a sentence's first token, announce a list that has only begun.
 _LIST_OPENERS = lx.wordset("first firstly one")
+#: Cue words that, opening a sentence, turn away from the topic at hand (to the room, the
+#: show, another subject): discourse cues are among the surest marks of a segment boundary.
+SHIFT_CUES = lx.wordset("okay ok anyway sorry alright")
 #: A following sentence opening on one of these carries the last one's thought on.
 _CARRY_ON = lx.wordset("and but so or because which then also plus though")
 
 
 @dataclass(frozen=True, slots=True)
-class EndEvidence:
+class EdgeEvidence:
     """What end choice reads about every sentence and gap of a transcript."""
 
     infos: Sequence[SentenceInfo]
@@ -124,7 +133,7 @@ def continuation(last: SentenceInfo, following: SentenceInfo | None) -> float:
     return max(0.0, min(1.0, 2.0 * shared - 1.0))
 
 
-def cohesion_shift(ev: EndEvidence, i: int, j: int) -> float:
+def cohesion_shift(ev: EdgeEvidence, i: int, j: int) -> float:
     """-1..1: how much more sentence j shares with the clip body (i..j-1) than with the
     sentences that follow it. A payoff echoes its story; a sentence that opens the next
     story already shares its words with what comes after."""
@@ -138,7 +147,7 @@ def cohesion_shift(ev: EndEvidence, i: int, j: int) -> float:
     return share_in(last.stems, body) - share_in(last.stems, after)
 
 
-def end_quality(ev: EndEvidence, i: int, j: int) -> float:
+def end_quality(ev: EdgeEvidence, i: int, j: int) -> float:
     """How well sentence j closes a clip that starts at sentence i, roughly 0-1."""
     infos = ev.infos
     last = infos[j]
@@ -152,7 +161,7 @@ def end_quality(ev: EndEvidence, i: int, j: int) -> float:
 
 
 def refine_end(
-    ev: EndEvidence,
+    ev: EdgeEvidence,
     i: int,
     j: int,
     fits: Callable[[int, int], bool],
@@ -166,49 +175,117 @@ def refine_end(
     sentence.
     """
     best, best_quality = j, end_quality(ev, i, j) + MARGIN
-    body: set[str] = set()
-    for info in ev.infos[i : j + 1]:
-        body.update(info.stems)
-    for k in range(max(i, j - BACK), min(len(ev.infos), j + AHEAD + 1)):
-        if k == j:
-            continue
-        if k > j and not _may_cross(ev, j, k):
+    body = _stems(ev, i, j)
+    for k in range(j + 1, min(len(ev.infos), j + AHEAD + 1)):
+        ok = _may_take_in(ev, range(j + 1, k + 1), range(j, k), body)
+        if ok is None:
             break
-        if not (fits(i, k) and free(i, k)) or (k > j and not _on_topic(ev, j, k, body)):
-            continue
-        quality = end_quality(ev, i, k)
-        if quality > best_quality:
-            best, best_quality = k, quality
+        if ok and fits(i, k) and free(i, k):
+            quality = end_quality(ev, i, k)
+            if quality > best_quality:
+                best, best_quality = k, quality
+    for k in range(max(i, j - BACK), j):
+        if fits(i, k):
+            quality = end_quality(ev, i, k)
+            if quality > best_quality:
+                best, best_quality = k, quality
     return best
 
 
-def _may_cross(ev: EndEvidence, j: int, k: int) -> bool:
-    """Whether the end may move from sentence j on to sentence k (k > j): not across a
-    wall-like pause and not over a filler sentence."""
-    if any(ev.pause_after(g) >= WALL for g in range(j, k)):
-        return False
-    return all(info.filler < FILLER_LIMIT for info in ev.infos[j + 1 : k + 1])
+def _may_take_in(
+    ev: EdgeEvidence, added: range, crossed: range, body: set[str], opening: bool = False
+) -> bool | None:
+    """Whether an edge may move so that the clip takes in the sentences `added`, crossing
+    the gaps `crossed`.
 
-
-def _on_topic(ev: EndEvidence, j: int, k: int, body: set[str]) -> bool:
-    """Whether sentences j+1..k speak of what the clip speaks of (a content word of theirs
-    occurs in it): the rest of a story repeats its words, an aside about the room does not.
+    None (and no farther) across a wall-like pause, a filler sentence or a sentence opening
+    on a cue that turns away from the topic ("Okay, ...", "Anyway, ..."; when `opening`,
+    the first added sentence may: it becomes the clip's first line). False when the
+    sentences do not speak of what the clip speaks of (not one content word of theirs occurs
+    in it): the rest of a story repeats its words, an aside about the room does not.
     Deliberately lenient: a story's closing lines often say its point in new words."""
-    return any(set(info.stems) & body for info in ev.infos[j + 1 : k + 1])
+    if any(ev.pause_after(g) >= WALL for g in crossed):
+        return None
+    infos = [ev.infos[k] for k in added]
+    if any(info.filler >= FILLER_LIMIT for info in infos):
+        return None
+    if any(info.first_token in SHIFT_CUES for info in infos[1 if opening else 0 :]):
+        return None
+    return any(set(info.stems) & body for info in infos)
+
+
+def _stems(ev: EdgeEvidence, i: int, j: int) -> set[str]:
+    out: set[str] = set()
+    for info in ev.infos[i : j + 1]:
+        out.update(info.stems)
+    return out
+
+
+def opening_shift(ev: EdgeEvidence, i: int, j: int) -> float:
+    """-1..1: how much more sentence i shares with the rest of the clip (i+1..j) than with
+    the sentences before it; the mirror of `cohesion_shift` (a story's opening line names
+    what the story is about; a line still answering what came before shares its words)."""
+    first = ev.infos[i]
+    return share_in(first.stems, _stems(ev, i + 1, min(j, i + 6))) - share_in(
+        first.stems, _stems(ev, max(0, i - FOLLOW), i - 1)
+    )
+
+
+def start_quality(ev: EdgeEvidence, i: int, j: int) -> float:
+    """How well sentence i opens a clip that ends at sentence j, roughly 0-1: the mirror of
+    `end_quality`. A long pause before it, vocabulary of the clip rather than of what came
+    before, and an opening that stands on its own (not "And ...", "It ...", not carrying on
+    the previous sentence's words)."""
+    first = ev.infos[i]
+    previous = ev.infos[i - 1] if i > 0 else None
+    score = 0.5 * ev.seg.gap(i - 1) + 0.5 * ev.pause_after(i - 1)
+    score += 0.15 * opening_shift(ev, i, j)
+    if previous is not None:
+        score -= 0.2 * continuation(previous, first)
+    score -= 0.2 * (1.0 - ft.self_containedness(first, previous))
+    return score
+
+
+def refine_start(
+    ev: EdgeEvidence,
+    i: int,
+    j: int,
+    fits: Callable[[int, int], bool],
+    free: Callable[[int, int], bool],
+) -> int:
+    """The sentence that best opens the clip (i, j): i itself unless another start within
+    AHEAD before or BACK after is clearly better (by MARGIN); the mirror of `refine_end`."""
+    best, best_quality = i, start_quality(ev, i, j) + MARGIN
+    body = _stems(ev, i, j)
+    for k in range(i - 1, max(-1, i - AHEAD - 1), -1):
+        ok = _may_take_in(ev, range(k, i), range(k, i), body, opening=True)
+        if ok is None:
+            break
+        if ok and fits(k, j) and free(k, j):
+            quality = start_quality(ev, k, j)
+            if quality > best_quality:
+                best, best_quality = k, quality
+    for k in range(i + 1, min(j, i + BACK) + 1):
+        if fits(k, j):
+            quality = start_quality(ev, k, j)
+            if quality > best_quality:
+                best, best_quality = k, quality
+    return best
 
 
 def refine_all(
-    ev: EndEvidence,
+    ev: EdgeEvidence,
     spans: Sequence[tuple[int, int]],
     fits: Callable[[int, int], bool],
 ) -> list[tuple[int, int]]:
-    """Every chosen (i, j), in rank order, with its end refined; a moved end never reaches a
-    sentence another chosen clip holds."""
+    """Every chosen (i, j), in rank order, with its end and then its start refined; a moved
+    edge never reaches a sentence another chosen clip holds."""
     out = list(spans)
     for n, (i, j) in enumerate(out):
 
         def free(a: int, b: int, n: int = n) -> bool:
             return all(b < x or a > y for m, (x, y) in enumerate(out) if m != n)
 
-        out[n] = (i, refine_end(ev, i, j, fits, free))
+        j = refine_end(ev, i, j, fits, free)
+        out[n] = (refine_start(ev, i, j, fits, free), j)
     return out

@@ -1,18 +1,21 @@
-"""End choice: the evidence that a sentence closes a thought, and moving a chosen end."""
+"""Edge choice: the evidence that a sentence closes or opens a thought, and moving a chosen
+clip's end and start."""
 
 from __future__ import annotations
 
 from clipforge.detection.analysis import SentenceInfo, analyse
-from clipforge.detection.endings import (
+from clipforge.detection.edges import (
     MARGIN,
     WALL,
-    EndEvidence,
+    EdgeEvidence,
     announces,
     cohesion_shift,
     continuation,
     end_quality,
     refine_all,
     refine_end,
+    refine_start,
+    start_quality,
 )
 from clipforge.detection.segmentation import Segmentation
 from clipforge.detection.sentences import split_sentences
@@ -34,11 +37,11 @@ def infos(texts: list[str]) -> list[SentenceInfo]:
     return [analyse(s) for s in split_sentences(build(texts))]
 
 
-def evidence(texts: list[str], pauses: list[float]) -> EndEvidence:
+def evidence(texts: list[str], pauses: list[float]) -> EdgeEvidence:
     """Gap strength equal to the pause evidence, so a test controls both at once; gaps past
     the given ones are ordinary (the transcript's own end counts as a full stop)."""
     pauses = pauses + [0.1] * (len(texts) - 1 - len(pauses))
-    return EndEvidence(infos(texts), Segmentation(tuple(pauses), ()), pauses)
+    return EdgeEvidence(infos(texts), Segmentation(tuple(pauses), ()), pauses)
 
 
 def one(text: str) -> SentenceInfo:
@@ -125,8 +128,36 @@ def test_an_end_respects_the_duration_range_and_the_other_clips() -> None:
     assert refine_end(ev, 0, 2, always, lambda i, k: k <= 3) == 2
 
 
+def test_an_end_never_takes_in_a_sentence_that_turns_away() -> None:
+    texts = [*STORY[:3], "Okay, the bread price question is next.", *STORY[4:]]
+    ev = evidence(texts, [0.1, 0.2, 0.3, 0.1, 0.9, 0.1])
+    assert ev.infos[3].filler < 0.5  # not filler: the cue alone stops the end
+    assert refine_end(ev, 0, 2, always, always) == 2
+
+
+def test_a_start_after_the_opening_line_moves_back_to_the_longer_pause() -> None:
+    ev = evidence(STORY, [0.1, 0.9, 0.1, 0.1, 0.9, 0.1])
+    # Sentence 2 follows the longest pause before the story's middle; the wall before it
+    # keeps the start from reaching the transcript's first sentence.
+    assert refine_start(ev, 3, 4, always, always) == 2
+    assert start_quality(ev, 2, 4) > start_quality(ev, 3, 4) + MARGIN
+
+
+def test_a_start_that_carries_on_the_previous_sentence_moves_forward() -> None:
+    texts = ["Rocket engines burn liquid oxygen.", "And the nozzle shapes the exhaust.", *STORY]
+    ev = evidence(texts, [0.1, 0.9, 0.1, 0.1, 0.1, 0.1])
+    assert refine_start(ev, 1, 6, lambda k, j: k >= 1, always) == 2
+    # Leaning on the sentence before ("And ...") is enough on its own against a clean
+    # opening right after it; a clean opening with nothing better nearby stays.
+    flat = evidence(texts, [0.1] * 6)
+    assert refine_start(flat, 1, 6, lambda k, j: k >= 1, always) == 2
+    clean = evidence(["Rocket engines burn liquid oxygen.", *STORY], [0.1] * 6)
+    assert refine_start(clean, 1, 5, lambda k, j: k >= 1, always) == 1
+
+
 def test_refine_all_keeps_chosen_clips_apart() -> None:
     ev = evidence(STORY, [0.1, 0.2, 0.3, 0.1, 0.9, 0.1])
-    # The first clip would move on to sentence 4, but the second already holds it.
-    assert refine_all(ev, [(0, 2), (4, 7)], always) == [(0, 2), (4, 7)]
+    # The first clip would move on to sentence 4, but the second already holds it; the
+    # second then starts after the long pause, as the first would have ended.
+    assert refine_all(ev, [(0, 2), (3, 7)], always) == [(0, 2), (5, 7)]
     assert refine_all(ev, [(0, 2), (5, 7)], always) == [(0, 4), (5, 7)]
