@@ -7,6 +7,7 @@ CLIPFORGE_UPDATE_SCREENSHOTS=1 the key ones are also copied to docs/screenshots/
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -115,11 +116,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=40)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
+        # Whatever is left of its process group (a worker still draining) goes with it.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
