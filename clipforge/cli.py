@@ -103,6 +103,10 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _exit_on_signal(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
     """API in this process, one worker process for all queues, embedded Redis if none set."""
     import uvicorn
@@ -124,6 +128,9 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
         for _ in range(args.workers)
     ]
     print(f"ClipForge on http://{host}:{port}  (dashboard /, API docs /docs)")
+    # uvicorn re-raises the SIGTERM it caught once it has stopped; with the default handler
+    # that would end this process before the workers below are stopped, orphaning them.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     try:
         uvicorn.run(
             create_app(resources=res, bind_host=host),

@@ -133,3 +133,56 @@ def test_a_bad_setting_stops_start_up_with_its_name(tmp_path):
     assert result.returncode == 1
     assert "api_port" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_up_stops_its_workers_and_redis_on_sigterm(tmp_path):
+    """SIGTERM to `clipforge up` (what a service manager sends) leaves no process behind."""
+    import signal
+    import socket
+    import time
+
+    import httpx
+    import psutil
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLIPFORGE_")}
+    env.pop("DATABASE_URL", None)
+    env.pop("REDIS_URL", None)
+    env["CLIPFORGE_DATA_DIR"] = str(tmp_path / "data")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "clipforge", "up", "--port", str(port), "--workers", "2"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        workers: list[psutil.Process] = []
+        while len(workers) < 2 or not _ready(httpx, port):
+            assert proc.poll() is None, "clipforge up exited early"
+            assert time.monotonic() < deadline, "clipforge up did not start"
+            workers = [
+                p
+                for p in psutil.Process(proc.pid).children(recursive=True)
+                if "worker" in p.cmdline()
+            ]
+            time.sleep(0.3)
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=90)
+        _gone, alive = psutil.wait_procs(workers, timeout=10)
+        assert alive == [], f"workers outlived clipforge up: {[p.pid for p in alive]}"
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+
+
+def _ready(httpx, port: int) -> bool:  # type: ignore[no-untyped-def]
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/health/ready", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
