@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,10 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy import create_engine, text
 
-from clipforge.media.ffmpeg import ffmpeg_exe
-
 ROOT = Path(__file__).resolve().parents[1]
-SPEECH_WAV = ROOT / "tests" / "fixtures" / "speech.wav"
 
 
 def server_urls() -> tuple[str, str]:
@@ -56,44 +52,6 @@ def scratch_database(base_url: str) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def make_speech_video(dest: Path, colour: str, seconds: float) -> Path:
-    """`seconds` of the speech fixture on a colour card: a small video that has words."""
-    subprocess.run(
-        [
-            ffmpeg_exe(),
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            f"color=c={colour}:s=320x240:r=15",
-            "-i",
-            str(SPEECH_WAV),
-            "-t",
-            str(seconds),
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-c:a",
-            "aac",
-            "-shortest",
-            str(dest),
-        ],
-        check=True,
-        timeout=120,
-    )
-    return dest
 
 
 @dataclass

@@ -42,19 +42,14 @@ from pathlib import Path
 
 import httpx
 
-from bench._cluster import (
-    SPEECH_WAV,
-    Processes,
-    free_port,
-    make_speech_video,
-    scratch_database,
-    server_urls,
-)
+from bench._cluster import Processes, scratch_database, server_urls
 from clipforge.accounts import KEY_PREFIX, digest
 from clipforge.bootstrap import build_resources
 from clipforge.config import Settings
 from clipforge.db.tables import ApiKey, Clip, Transcript, User, Video
 from clipforge.domain.keys import original_key
+from tests.conftest import SPEECH_WAV
+from tests.support.speech_video import free_port, make_speech_video
 
 POLL_SECONDS = 2.0
 CLIPS_EVERY = 5  # polls: every 10 s

@@ -22,12 +22,13 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bench._cluster import Processes, make_speech_video, scratch_database, server_urls
+from bench._cluster import Processes, scratch_database, server_urls
 from clipforge import accounts, services
 from clipforge.asr.bundled_model import ensure_bundled_model
 from clipforge.bootstrap import build_resources
 from clipforge.config import Settings
 from clipforge.db.tables import Video
+from tests.support.speech_video import make_speech_video
 
 COLOURS = ("red", "green", "blue", "yellow", "purple", "orange", "white", "gray")
 

@@ -11,6 +11,8 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from clipforge.detection.loudness_track import read_loudness
+
 #: Levels at or below this are pauses or noise floor, not speech: they are left out of the
 #: window's statistics so that pauses do not count as quiet speech.
 SPEECH_DBFS = -50.0
@@ -38,16 +40,8 @@ class LoudnessProfile:
     @classmethod
     def from_extra(cls, extra: Mapping[str, Any]) -> LoudnessProfile | None:
         """The profile from a transcript's extra data, or None if absent or malformed."""
-        raw = extra.get("loudness")
-        if not isinstance(raw, Mapping):
-            return None
-        hop, dbfs = raw.get("hop_seconds"), raw.get("dbfs")
-        if not isinstance(hop, int | float) or hop <= 0 or not isinstance(dbfs, list) or not dbfs:
-            return None
-        try:
-            return cls(float(hop), [float(v) for v in dbfs])
-        except (TypeError, ValueError):
-            return None
+        track = read_loudness(extra)
+        return None if track is None else cls(*track)
 
     def stats(self, start: float, end: float) -> tuple[float, float] | None:
         """Mean and standard deviation of the speech level over [start, end], None if the

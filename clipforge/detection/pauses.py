@@ -14,6 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from clipforge.detection.loudness_track import read_loudness
+
 #: A silence is this many dB under the loud end of the recording (its 95th percentile),
 #: bounded below and above: relative, so a noisy recording's floor is not taken for speech,
 #: and bounded, so a quiet one still has silence (the rule the transcript clean-up uses).
@@ -52,16 +54,8 @@ class Silences:
     @classmethod
     def from_extra(cls, extra: Mapping[str, Any]) -> Silences | None:
         """From a transcript's extra data; None when the track is absent or malformed."""
-        raw = extra.get("loudness")
-        if not isinstance(raw, Mapping):
-            return None
-        hop, dbfs = raw.get("hop_seconds"), raw.get("dbfs")
-        if not isinstance(hop, int | float) or hop <= 0 or not isinstance(dbfs, list) or not dbfs:
-            return None
-        try:
-            return cls(float(hop), [float(v) for v in dbfs])
-        except (TypeError, ValueError):
-            return None
+        track = read_loudness(extra)
+        return None if track is None else cls(*track)
 
     def runs(self, start: float, end: float) -> list[Run]:
         """Silent runs of at least MIN_PAUSE_SECONDS made of hops wholly inside [start, end]."""

@@ -12,7 +12,6 @@ import asyncio
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -27,9 +26,8 @@ from sqlalchemy import func, select
 from clipforge import accounts
 from clipforge.asr.bundled_model import ensure_bundled_model
 from clipforge.db.tables import Clip, Transcript, Video
-from clipforge.media.ffmpeg import ffmpeg_exe
 from clipforge.queues.definitions import QueueName
-from tests.conftest import SPEECH_WAV
+from tests.support.speech_video import free_port, make_speech_video
 
 pytestmark = [
     pytest.mark.asyncio(loop_scope="session"),
@@ -48,44 +46,6 @@ COLOURS = ("red", "green", "blue", "yellow", "purple", "orange")
 PIPELINE_QUEUES = (QueueName.IMPORT, QueueName.TRANSCRIPTION, QueueName.DETECTION)
 #: "<queue> job <id> done in 1.2s", one line per finished job in a worker's log.
 DONE = re.compile(r"(\S+) job (\S+) done in ")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _make_video(dest: Path, colour: str) -> Path:
-    """Six seconds of the speech fixture on a colour card: small, and quick to transcribe."""
-    subprocess.run(
-        [
-            ffmpeg_exe(),
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            f"color=c={colour}:s=160x120:r=10",
-            "-i",
-            str(SPEECH_WAV),
-            "-t",
-            "6",
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-c:a",
-            "aac",
-            "-shortest",
-            str(dest),
-        ],
-        check=True,
-        timeout=60,
-    )
-    return dest
 
 
 class Cluster:
@@ -134,7 +94,7 @@ class Cluster:
 
     def start(self) -> None:
         for i in range(APIS):
-            port = _free_port()
+            port = free_port()
             self._spawn(f"api{i}", ["api", "--host", "127.0.0.1", "--port", str(port)])
             self.api_urls.append(f"http://127.0.0.1:{port}")
         for i in range(WORKERS):
@@ -194,7 +154,10 @@ async def test_two_apis_and_three_workers_finish_every_video_once(resources, clu
     auth = {
         "Authorization": f"Bearer {accounts.create_key(resources.sessions, user.id, 't').secret}"
     }
-    videos = [_make_video(tmp_path / f"v{i}.mp4", COLOURS[i]) for i in range(VIDEOS)]
+    videos = [
+        make_speech_video(tmp_path / f"v{i}.mp4", COLOURS[i], 6, size="160x120", fps=10)
+        for i in range(VIDEOS)
+    ]
 
     async with httpx.AsyncClient(headers=auth, timeout=30) as client:
 
