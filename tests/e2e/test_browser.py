@@ -387,6 +387,7 @@ def test_brand_kit_page_saves_logo_colours_and_title_cards(
     page.locator("#intro-seconds").fill("1.5")
     page.get_by_role("button", name="Save brand kit").click()
     _wait(page, lambda: page.locator("#brand-state").inner_text() == "Saved")
+    page.evaluate("window.scrollTo(0, 0)")
     _shot(page, tmp_path, "brand-kit", keep=True)
 
     # What the page shows after a reload is what the API stored.

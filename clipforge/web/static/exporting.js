@@ -73,10 +73,9 @@ export function ratioBoxes(name = "aspect_ratio") {
 
 export function brandBox(id) {
   return h("div", { class: "field brand-toggle" },
-    h("label", { for: id },
+    h("label", { for: id, title: "Your logo, colours, font and title cards (edit them on the Brand kit page)" },
       h("input", { id, type: "checkbox", name: "brand", checked: true }),
-      " Apply brand kit ",
-      h("a", { href: "/brand", class: "muted small" }, "(edit)"),
+      " Brand kit",
     ),
   );
 }
