@@ -138,12 +138,8 @@ def cohesion_shift(ev: EdgeEvidence, i: int, j: int) -> float:
     sentences that follow it. A payoff echoes its story; a sentence that opens the next
     story already shares its words with what comes after."""
     last = ev.infos[j]
-    body: set[str] = set()
-    for info in ev.infos[max(i, j - 6) : j]:
-        body.update(info.stems)
-    after: set[str] = set()
-    for info in ev.infos[j + 1 : j + 1 + FOLLOW]:
-        after.update(info.stems)
+    body = _stems(ev, max(i, j - 6), j - 1)
+    after = _stems(ev, j + 1, j + FOLLOW)
     return share_in(last.stems, body) - share_in(last.stems, after)
 
 
