@@ -8,20 +8,16 @@ their TEST_ twins), each run in a database of its own that is dropped afterwards
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy import create_engine, text
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.support.processes import Processes as _Processes
 
 
 def server_urls() -> tuple[str, str]:
@@ -54,29 +50,8 @@ def scratch_database(base_url: str) -> Iterator[str]:
         admin.dispose()
 
 
-@dataclass
-class Processes:
-    """`clipforge` subprocesses sharing one environment; each gets its own data folder."""
-
-    root: Path
-    env: Mapping[str, str]
-    procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
-    logs: list[Path] = field(default_factory=list)
-
-    def spawn(self, name: str, *args: str) -> Path:
-        log = self.root / f"{name}.log"
-        env = {**self.env, "CLIPFORGE_DATA_DIR": str(self.root / name)}
-        self.procs.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "clipforge", *args],
-                env=env,
-                cwd=ROOT,
-                stdout=log.open("ab"),
-                stderr=subprocess.STDOUT,
-            )
-        )
-        self.logs.append(log)
-        return log
+class Processes(_Processes):
+    """The shared process group, with a benchmark's way to fail: exit with the log's tail."""
 
     def check_alive(self) -> None:
         for proc, log in zip(self.procs, self.logs, strict=True):
@@ -91,16 +66,3 @@ class Processes:
             if time.monotonic() > deadline:
                 raise SystemExit(f"{log.stem} did not say {needle!r} in {timeout:.0f}s")
             time.sleep(0.2)
-
-    def stop(self) -> None:
-        for proc in self.procs:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in self.procs:
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        self.procs.clear()
-        self.logs.clear()

@@ -11,9 +11,6 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -27,6 +24,7 @@ from clipforge import accounts
 from clipforge.asr.bundled_model import ensure_bundled_model
 from clipforge.db.tables import Clip, Transcript, Video
 from clipforge.queues.definitions import QueueName
+from tests.support.processes import Processes
 from tests.support.speech_video import free_port, make_speech_video
 
 pytestmark = [
@@ -75,41 +73,20 @@ class Cluster:
             "CLIPFORGE_WORKER_SHUTDOWN_SECONDS": "10",
             "CLIPFORGE_LOG_FORMAT": "text",
         }
-        self.procs: list[subprocess.Popen[bytes]] = []
+        self.processes = Processes(root, self.env)
         self.api_urls: list[str] = []
         self.worker_logs: list[Path] = []
-
-    def _spawn(self, name: str, args: list[str]) -> Path:
-        log = self.root / f"{name}.log"
-        env = {**self.env, "CLIPFORGE_DATA_DIR": str(self.root / name)}
-        self.procs.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "clipforge", *args],
-                env=env,
-                stdout=log.open("ab"),
-                stderr=subprocess.STDOUT,
-            )
-        )
-        return log
 
     def start(self) -> None:
         for i in range(APIS):
             port = free_port()
-            self._spawn(f"api{i}", ["api", "--host", "127.0.0.1", "--port", str(port)])
+            self.processes.spawn(f"api{i}", "api", "--host", "127.0.0.1", "--port", str(port))
             self.api_urls.append(f"http://127.0.0.1:{port}")
         for i in range(WORKERS):
-            self.worker_logs.append(self._spawn(f"worker{i}", ["worker"]))
+            self.worker_logs.append(self.processes.spawn(f"worker{i}", "worker"))
 
     def stop(self) -> None:
-        for proc in self.procs:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in self.procs:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        self.processes.stop(timeout=20)
 
     def logs(self) -> str:
         return "\n".join(
@@ -138,7 +115,7 @@ def cluster(resources, tmp_path) -> Iterator[Cluster]:
 async def _until(predicate, timeout: float, what: str, cluster: Cluster):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        for proc in cluster.procs:
+        for proc in cluster.processes.procs:
             assert proc.poll() is None, f"a process exited while waiting for {what}\n" + (
                 cluster.logs()
             )
