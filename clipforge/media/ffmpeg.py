@@ -111,6 +111,21 @@ async def _read_progress(
                 await on_progress(fraction)
 
 
+async def reap(proc: asyncio.subprocess.Process, reader: asyncio.Task[object]) -> None:
+    """Kill `proc` if it still runs and wait for it; cancel its `reader` task if unfinished.
+
+    The cleanup every ffmpeg child gets, on success, failure, timeout or cancellation.
+    """
+    if proc.returncode is None:
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+        await proc.wait()
+    if not reader.done():
+        reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reader
+
+
 async def run_ffmpeg(
     args: Sequence[str],
     *,
@@ -166,13 +181,7 @@ async def run_ffmpeg(
     finally:
         if proc.returncode is None:
             logger.warning("killing ffmpeg (pid %s)", proc.pid)
-            with contextlib.suppress(ProcessLookupError):
-                proc.kill()
-            await proc.wait()
-        if not stderr_task.done():
-            stderr_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await stderr_task
+        await reap(proc, stderr_task)
 
     if returncode != 0:
         err = stderr_text()

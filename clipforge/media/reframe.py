@@ -16,7 +16,6 @@ interpolated position.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import threading
@@ -43,7 +42,7 @@ from clipforge.domain.tracking import (
     plan_path,
     simplify,
 )
-from clipforge.media.ffmpeg import ProgressCallback, ffmpeg_exe
+from clipforge.media.ffmpeg import ProgressCallback, ffmpeg_exe, reap
 
 logger = logging.getLogger(__name__)
 
@@ -252,7 +251,7 @@ async def sample_faces(
 
     Streams: one small grey frame is held at a time. Raises RuntimeError if ffmpeg fails;
     on cancellation the ffmpeg child is killed and reaped. (`run_ffmpeg` keeps stdout for
-    progress, so this reads its raw frames itself, with the same kill-and-reap rule.)
+    progress, so this reads its raw frames itself, cleaning up with the same `reap`.)
     """
     size = analysis_size(width, height)
     frame_bytes = size[0] * size[1]
@@ -280,14 +279,7 @@ async def sample_faces(
         returncode = await proc.wait()
         stderr = (await stderr_task).decode("utf-8", errors="replace").strip()
     finally:
-        if proc.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                proc.kill()
-            await proc.wait()
-        if not stderr_task.done():
-            stderr_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await stderr_task
+        await reap(proc, stderr_task)
     if returncode != 0:
         raise RuntimeError(f"frame sampling failed ({returncode}): {stderr[-500:]}")
     return samples
