@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 from clipforge.detection import lexicon as lx
 from clipforge.detection.analysis import Corpus, SentenceInfo
-from clipforge.domain.clips import _STOPWORDS as CLIPS_STOPWORDS
-from clipforge.domain.clips import _TITLE_SKIP as CLIPS_TITLE_SKIP
+from clipforge.domain.clips import STOPWORDS as CLIPS_STOPWORDS
+from clipforge.domain.clips import TITLE_SKIP as CLIPS_TITLE_SKIP
 from clipforge.domain.text import tokens
 
 TITLE_MAX_CHARS = 60

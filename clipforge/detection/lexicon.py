@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from clipforge.domain.clips import _CONTRAST as CLIPS_CONTRAST
-from clipforge.domain.clips import _FILLERS as CLIPS_FILLERS
-from clipforge.domain.clips import _NUMBER_WORDS as CLIPS_NUMBER_WORDS
-from clipforge.domain.clips import _STOPWORDS as CLIPS_STOPWORDS
+from clipforge.domain.clips import CONTRAST as CLIPS_CONTRAST
+from clipforge.domain.clips import FILLERS as CLIPS_FILLERS
+from clipforge.domain.clips import NUMBER_WORDS as CLIPS_NUMBER_WORDS
+from clipforge.domain.clips import STOPWORDS as CLIPS_STOPWORDS
 from clipforge.domain.text import tokens
 
 

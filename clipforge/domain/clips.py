@@ -34,7 +34,7 @@ def _wordset(words: str) -> frozenset[str]:
     return frozenset(words.split())
 
 
-_STOPWORDS = _wordset(
+STOPWORDS = _wordset(
     """a about above after again against all am an and any are as at be because been before
     being below between both but by can could did do does doing down during each few for from
     further had has have having he her here hers herself him himself his how i if in into is it
@@ -45,8 +45,8 @@ _STOPWORDS = _wordset(
     yourselves i'm you're it's that's don't can't won't we're they're i've you've i'll gonna
     wanna got get gets really thing things going yeah okay oh well also"""
 )
-_FILLERS = _wordset("um umm uh uhh uhm erm er ah ahh hmm mm mhm basically literally kinda sorta")
-_CONTRAST = _wordset(
+FILLERS = _wordset("um umm uh uhh uhm erm er ah ahh hmm mm mhm basically literally kinda sorta")
+CONTRAST = _wordset(
     """but however actually instead although though yet surprisingly truth secret mistake
     wrong myth nobody never unless except"""
 )
@@ -56,10 +56,10 @@ _OPENER_PHRASES = frozenset(
     {"the secret", "the truth", "the problem", "most people", "if you", "here is", "you need"}
 )
 #: Words that add nothing at either end of a title.
-_TITLE_SKIP = _wordset("so and but or um uh well okay now instead actually even like also then")
+TITLE_SKIP = _wordset("so and but or um uh well okay now instead actually even like also then")
 #: Openers that mean the clip starts mid-thought.
 _WEAK_OPENERS = _wordset("and but so or um uh like because then also")
-_NUMBER_WORDS = _wordset(
+NUMBER_WORDS = _wordset(
     """one two three four five six seven eight nine ten eleven twelve fifteen twenty thirty
     forty fifty hundred thousand million billion percent half double triple first second
     third"""
@@ -223,14 +223,14 @@ def _analyse(words: list[Word], complete: bool) -> _Sentence:
         question="?" in text,
         exclamation="!" in text,
         numbers=sum(1 for t in toks if _is_number(t)),
-        contrast=sum(1 for t in toks if t in _CONTRAST),
-        fillers=sum(1 for t in toks if t in _FILLERS),
-        content=frozenset(t for t in toks if len(t) > 2 and t not in _STOPWORDS),
+        contrast=sum(1 for t in toks if t in CONTRAST),
+        fillers=sum(1 for t in toks if t in FILLERS),
+        content=frozenset(t for t in toks if len(t) > 2 and t not in STOPWORDS),
     )
 
 
 def _is_number(token: str) -> bool:
-    return any(ch.isdigit() for ch in token) or token in _NUMBER_WORDS
+    return any(ch.isdigit() for ch in token) or token in NUMBER_WORDS
 
 
 # --- candidates and scoring --------------------------------------------------------------
@@ -365,7 +365,7 @@ def _title(run: list[_Sentence], max_words: int = 8) -> str:
     best = max(run, key=lambda s: (_strength(s) + 2 * (s is run[0]), -run.index(s)))
     parts = best.text.split()
     # Drop discourse openers ("So,", "Instead,", "And") that mean nothing out of context.
-    while len(parts) > 3 and _key(parts[0]) in _TITLE_SKIP:
+    while len(parts) > 3 and _key(parts[0]) in TITLE_SKIP:
         parts.pop(0)
     if len(parts) <= max_words:
         return _capitalise(" ".join(parts).rstrip(",;:—–-"))
@@ -376,7 +376,7 @@ def _title(run: list[_Sentence], max_words: int = 8) -> str:
         if head[k - 1][-1] in ",;:—–":
             head = head[:k]
             break
-    while len(head) > 3 and _key(head[-1]) in _STOPWORDS | _TITLE_SKIP:
+    while len(head) > 3 and _key(head[-1]) in STOPWORDS | TITLE_SKIP:
         head.pop()
     return _capitalise(" ".join(head).rstrip(",;:—–-.!?…"))
 
