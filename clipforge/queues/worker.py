@@ -338,7 +338,7 @@ async def serve_workers(
 ) -> None:
     """Run until SIGTERM/SIGINT (or `stop`), then drain gracefully.
 
-    `probe` (see health.worker_probe) lets jobs wait out a database or storage outage;
+    `probe` (see health.WorkerProbe) lets jobs wait out a database or storage outage;
     `faults` overrides the injector built from `fault_injection_rate` (tests fix its seed).
     """
     faults = faults or FaultInjector(settings.fault_injection_rate)
