@@ -247,15 +247,19 @@ class BrandKitSettings:
     outro: Mapping[str, Any] | None = None
 
 
+def _kit_font(session: Session, owner_id: str, kit: BrandKit) -> FontEntry | None:
+    """The kit's font; None when it has none or the font is no longer there."""
+    if not kit.font_id:
+        return None
+    try:
+        return find_font(session, owner_id, kit.font_id)
+    except InvalidRequest:
+        return None
+
+
 def _view(session: Session, owner_id: str) -> BrandKitView:
     kit = session.get(BrandKit, owner_id)
-    font = None
-    if kit is not None and kit.font_id:
-        try:
-            font = find_font(session, owner_id, kit.font_id)
-        except InvalidRequest:
-            font = None
-    return BrandKitView(kit, font)
+    return BrandKitView(kit, _kit_font(session, owner_id, kit) if kit is not None else None)
 
 
 def get_brand_kit(res: Resources, owner_id: str) -> BrandKitView:
@@ -393,12 +397,7 @@ async def delete_brand_kit(res: Resources, owner_id: str) -> None:
 
 
 def _snapshot(session: Session, owner_id: str, kit: BrandKit) -> BrandSnapshot:
-    font = None
-    if kit.font_id:
-        try:
-            font = find_font(session, owner_id, kit.font_id).choice()
-        except InvalidRequest:
-            font = None
+    font = _kit_font(session, owner_id, kit)
     return BrandSnapshot(
         logo=(
             LogoSpec(kit.logo_key, kit.logo_position, kit.logo_scale, kit.logo_opacity)
@@ -408,7 +407,7 @@ def _snapshot(session: Session, owner_id: str, kit: BrandKit) -> BrandSnapshot:
         primary_colour=kit.primary_colour,
         highlight_colour=kit.highlight_colour,
         outline_colour=kit.outline_colour,
-        font=font,
+        font=font.choice() if font is not None else None,
         intro=TitleCardSpec.from_dict(kit.intro),
         outro=TitleCardSpec.from_dict(kit.outro),
     )
