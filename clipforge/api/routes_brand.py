@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from pathlib import Path
+from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, Request, Response, status
@@ -25,6 +25,7 @@ from clipforge.api.schemas_brand import (
 )
 from clipforge.api.stored_files import stored_file_response
 from clipforge.api.upload import BadUpload, ReceivedFile, UploadTooLarge, receive_upload
+from clipforge.bootstrap import Resources
 from clipforge.services_brand import BrandKitSettings, BrandKitView, FontEntry
 
 router = APIRouter(tags=["brand"])
@@ -69,22 +70,30 @@ def _size(limit: int) -> str:
     return f"{limit / 1024**2:.1f} MB" if limit >= 1024**2 else f"{limit // 1024} KB"
 
 
-async def _receive(request: Request, limit: int, temp_dir: Path) -> ReceivedFile:
+@contextlib.asynccontextmanager
+async def _received(request: Request, res: Resources) -> AsyncIterator[ReceivedFile]:
+    """The uploaded logo or font in a temp file, deleted when the block ends."""
+    limit = res.settings.max_brand_asset_bytes
     declared = request.headers.get("content-length")
     too_large = f"The file is larger than the {_size(limit)} limit for logos and fonts."
     if declared and declared.isdigit() and int(declared) > limit + 64 * 1024:
         raise ApiError(413, "too_large", too_large)
     try:
-        return await receive_upload(
+        received = await receive_upload(
             request.headers.get("content-type", ""),
             request.stream(),
             limit=limit,
-            temp_dir=temp_dir,
+            temp_dir=res.settings.data_dir / "tmp",
         )
     except UploadTooLarge as exc:
         raise ApiError(413, "too_large", too_large) from exc
     except BadUpload as exc:
         raise ApiError(400, "bad_upload", str(exc)) from exc
+    try:
+        yield received
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(received.path)
 
 
 def font_out(entry: FontEntry) -> FontOut:
@@ -197,14 +206,8 @@ async def delete_brand_kit(res: ResourcesDep, caller: CurrentPrincipal) -> Respo
 async def put_brand_logo(
     request: Request, res: ResourcesDep, caller: CurrentPrincipal
 ) -> BrandKitOut:
-    received = await _receive(
-        request, res.settings.max_brand_asset_bytes, res.settings.data_dir / "tmp"
-    )
-    try:
+    async with _received(request, res) as received:
         view = await services_brand.set_logo(res, caller.user.id, received.path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(received.path)
     return brand_kit_out(view, request)
 
 
@@ -258,16 +261,10 @@ async def list_fonts(res: ResourcesDep, caller: CurrentPrincipal) -> FontList:
     summary="Upload a caption font (multipart field 'file', TTF or OTF)",
 )
 async def upload_font(request: Request, res: ResourcesDep, caller: CurrentPrincipal) -> FontOut:
-    received = await _receive(
-        request, res.settings.max_brand_asset_bytes, res.settings.data_dir / "tmp"
-    )
-    try:
+    async with _received(request, res) as received:
         entry = await services_brand.upload_font(
             res, caller.user.id, received.path, received.filename
         )
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(received.path)
     return font_out(entry)
 
 
