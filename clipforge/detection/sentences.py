@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from itertools import pairwise
 
+from clipforge.domain.clips import SENTENCE_END
 from clipforge.domain.transcript import Transcript, Word
 
 #: Silence that ends a sentence even when the engine wrote no punctuation. Long enough that
@@ -26,7 +27,6 @@ UNPUNCTUATED_PAUSE_BREAK_SECONDS = 0.8
 #: spoken sentences average 10-20 words).
 PUNCTUATED_MIN_RATE = 1 / 40
 
-_TERMINAL = re.compile(r"(?:[.?!…。？！]|\.\.\.)[\"'”’)\]]*$")
 _ELLIPSIS = re.compile(r"(?:…|\.\.\.)[\"'”’)\]]*$")
 #: Abbreviations whose full stop does not end a sentence (compared lower-case, with the dot).
 _ABBREVIATIONS = frozenset(
@@ -64,7 +64,7 @@ def split_sentences(transcript: Transcript) -> list[Sentence]:
     words = [w for w in transcript.words if w.clean]
     if not words:
         return []
-    terminals = sum(1 for w in words if _TERMINAL.search(w.clean))
+    terminals = sum(1 for w in words if SENTENCE_END.search(w.clean))
     pause_break = (
         PAUSE_BREAK_SECONDS
         if terminals >= PUNCTUATED_MIN_RATE * len(words)
@@ -134,7 +134,7 @@ def _is_spaced(words: list[Word] | tuple[Word, ...]) -> bool:
 def ends_sentence(word: Word) -> bool:
     """Whether the word carries sentence-ending punctuation (abbreviations excluded)."""
     clean = word.clean
-    if not _TERMINAL.search(clean):
+    if not SENTENCE_END.search(clean):
         return False
     bare = clean.lower().strip("\"'”’)](")
     return not (bare in _ABBREVIATIONS or _INITIALISM.match(bare))

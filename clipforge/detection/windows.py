@@ -7,19 +7,18 @@ is cut, at a clause break, so that it can fit at all.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
 from clipforge.detection.sentences import Sentence, make_sentence
+from clipforge.domain.clips import SOFT_BREAK
 from clipforge.domain.transcript import Word
 
 #: Silence kept before the first and after the last word, so no syllable is clipped. The
 #: tail is longer because speech decays after a word's timestamped end.
 PAD_BEFORE = 0.2
 PAD_AFTER = 0.3
-_CLAUSE_END = re.compile(r"[,;:—–-][\"'”’)\]]*$")
 
 
 def fit_units(sentences: Sequence[Sentence], max_seconds: float) -> list[Sentence]:
@@ -47,7 +46,7 @@ def _best_cut(words: list[Word], fit: int) -> int:
     """Where to cut `words` so the first piece holds at most `fit` words (1 <= cut <= fit)."""
     fit = max(1, min(fit, len(words) - 1))
     for k in range(fit, 0, -1):
-        if _CLAUSE_END.search(words[k - 1].clean):
+        if SOFT_BREAK.search(words[k - 1].clean):
             return k
     pauses = [(words[k].start - words[k - 1].end, k) for k in range(1, fit + 1)]
     gap, k = max(pauses)

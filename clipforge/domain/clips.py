@@ -26,8 +26,8 @@ SENTENCE_BREAK_PAUSE = 3.0
 FEATURES = ("hook", "value", "engagement", "flow")
 FEATURE_MAX = 25
 
-_SENTENCE_END = re.compile(r"[.?!…。？！][\"'”’)\]]*$")
-_SOFT_BREAK = re.compile(r"[,;:—–-][\"'”’)\]]*$")
+SENTENCE_END = re.compile(r"[.?!…。？！][\"'”’)\]]*$")
+SOFT_BREAK = re.compile(r"[,;:—–-][\"'”’)\]]*$")
 
 
 def _wordset(words: str) -> frozenset[str]:
@@ -178,7 +178,7 @@ def _split_sentences(transcript: Transcript, max_seconds: float) -> list[_Senten
             groups.append((current, False))
             current = []
         current.append(word)
-        if _SENTENCE_END.search(word.clean):
+        if SENTENCE_END.search(word.clean):
             groups.append((current, True))
             current = []
     if current:
@@ -203,7 +203,7 @@ def _split_long(words: list[Word], max_seconds: float) -> list[tuple[list[Word],
             fit += 1
         cut = fit
         for k in range(fit - 1, 0, -1):
-            if _SOFT_BREAK.search(rest[k - 1].clean):
+            if SOFT_BREAK.search(rest[k - 1].clean):
                 cut = k
                 break
         pieces.append((rest[:cut], False))
