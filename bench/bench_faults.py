@@ -25,7 +25,6 @@ from clipforge import accounts
 from clipforge.bootstrap import build_resources
 from clipforge.config import Settings
 from clipforge.db.tables import Video
-from clipforge.faults import FaultInjector
 from clipforge.pipeline.detect import DetectStage
 from clipforge.queues.definitions import QueueName
 from clipforge.queues.worker import serve_workers
@@ -65,12 +64,10 @@ async def main(jobs: int, rate: float, backoff_ms: int, timeout: float) -> None:
     await enqueue_detection(res.queues, owner, ids)
     stop = asyncio.Event()
     stage = DetectStage(settings, res.sessions)
+    # serve_workers builds the injector from fault_injection_rate.
     worker = asyncio.create_task(
-        serve_workers(
-            settings, res.redis_url, {QueueName.DETECTION: stage}, stop,
-            faults=FaultInjector(rate),
-        )
-    )  # fmt: skip
+        serve_workers(settings, res.redis_url, {QueueName.DETECTION: stage}, stop)
+    )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         found = statuses(res.sessions, ids)
