@@ -1,6 +1,6 @@
 """Transcription stage: word-level transcript of the extracted audio, stored once per video.
 
-The transcript carries the audio's loudness envelope (`extra["loudness"]`, dBFS per 0.5 s),
+The transcript carries the audio's loudness envelope (`extra["loudness"]`, dBFS per 0.1 s),
 which clip detection uses as its energy feature.
 """
 
