@@ -304,14 +304,14 @@ class _Run:
             raise LLMError("no usable moments in the model's answers")
         ranked = non_overlapping(sorted(clips, key=lambda c: (-c.score, c.start)), len(clips))
         pool = self._pool(ranked)
+        rest = [self._local_copy(c) for c in ranked] + self.local
         try:
             picks = self._pick(pool)
         except LLMError as exc:
             log.warning("LLM title pass failed (%s); keeping its scores with local titles", exc)
-            return self._fill([], [self._local_copy(c) for c in ranked] + self.local)
+            return self._fill([], rest)
         written = [_apply(pick, pool[pick.candidate - 1]) for pick in picks]
         chosen = non_overlapping(sorted(written, key=lambda c: -c.score), self.options.count)
-        rest = [self._local_copy(c) for c in ranked] + self.local
         return self._fill(chosen, rest)
 
     # --- pass 1 ------------------------------------------------------------------------
