@@ -18,7 +18,7 @@ from pathlib import Path
 
 import av
 
-from clipforge.domain.captions import ass_colour, escape_ass_text
+from clipforge.domain.captions import ass_colour, ass_time, escape_ass_text
 
 #: Largest logo side accepted, checked from the header before any pixel is decoded.
 MAX_LOGO_SIDE = 4096
@@ -138,9 +138,6 @@ def card_ass(card: TitleCard, width: int, height: int) -> str:
             "100", "100", "0", "0", "1", "0", "0", "5", str(margin), str(margin), "0", "1",
         ]
     )  # fmt: skip
-    end = card.seconds
-    cs = round(end * 100)
-    end_text = f"{cs // 360000:d}:{cs // 6000 % 60:02d}:{cs // 100 % 60:02d}.{cs % 100:02d}"
     text = escape_ass_text(card.text)
     return (
         "[Script Info]\n"
@@ -155,7 +152,7 @@ def card_ass(card: TitleCard, width: int, height: int) -> str:
         f"Style: {style}\n\n"
         "[Events]\n"
         "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n"
-        f"Dialogue: 0,0:00:00.00,{end_text},Card,,0,0,0,,"
+        f"Dialogue: 0,0:00:00.00,{ass_time(card.seconds)},Card,,0,0,0,,"
         f"{{\\fad({CARD_FADE_MS},{CARD_FADE_MS})}}{text}\n"
     )
 
