@@ -49,7 +49,8 @@ from clipforge.config import Settings
 from clipforge.db.tables import ApiKey, Clip, Transcript, User, Video
 from clipforge.domain.keys import original_key
 from tests.conftest import SPEECH_WAV
-from tests.support.speech_video import free_port, make_speech_video
+from tests.support.ports import free_port
+from tests.support.speech_video import make_speech_video
 
 POLL_SECONDS = 2.0
 CLIPS_EVERY = 5  # polls: every 10 s

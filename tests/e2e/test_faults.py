@@ -41,7 +41,8 @@ from clipforge.queues.definitions import QueueName
 from clipforge.queues.worker import serve_workers
 from clipforge.storage import ObjectNotFound, StorageError
 from tests.conftest import SPEECH_WAV, build_test_resources, make_settings
-from tests.support.redis_server import RedisServer, free_port, redis_binary
+from tests.support.ports import free_port
+from tests.support.redis_server import RedisServer, redis_binary
 from tests.support.tcp_proxy import TcpProxy
 from tests.support.transcribed import (
     add_transcribed_videos,

@@ -24,8 +24,9 @@ from clipforge import accounts
 from clipforge.asr.bundled_model import ensure_bundled_model
 from clipforge.db.tables import Clip, Transcript, Video
 from clipforge.queues.definitions import QueueName
+from tests.support.ports import free_port
 from tests.support.processes import Processes
-from tests.support.speech_video import free_port, make_speech_video
+from tests.support.speech_video import make_speech_video
 
 pytestmark = [
     pytest.mark.asyncio(loop_scope="session"),
