@@ -10,10 +10,8 @@ finds it unlocked and puts it back in the queue, or, past `job_max_stalled`, mar
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from bullmq import Queue, UnrecoverableError, Worker
@@ -26,20 +24,9 @@ from clipforge.queues.definitions import QueueName
 from clipforge.queues.stalled import STALLED_REASON, StalledFailures, stalled_failure_reason
 from clipforge.queues.worker import serve_workers
 from tests.conftest import SPEECH_WAV
+from tests.support.polling import wait_until
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
-
-T = TypeVar("T")
-
-
-async def _wait(predicate: Callable[[], Awaitable[T | None]], timeout: float, what: str) -> T:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = await predicate()
-        if value:
-            return value
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 async def _never_called(job: Any, token: str) -> None:
@@ -112,7 +99,7 @@ async def test_video_whose_worker_keeps_dying_fails_with_a_reason_and_retry_comp
             video = await asyncio.to_thread(services.get_video, res, owner, video_id)
             return video if video.status == "failed" else None
 
-        video = await _wait(failed, 30, "the video to be marked failed")
+        video = await wait_until(failed, 30, "the video to be marked failed", interval=0.1)
         assert video.error == stalled_failure_reason(QueueName.IMPORT, res.settings.job_max_stalled)
         assert "stopped unexpectedly three times" in video.error and "Retry" in video.error
         assert video.failed_stage == Stage.IMPORT
@@ -125,7 +112,7 @@ async def test_video_whose_worker_keeps_dying_fails_with_a_reason_and_retry_comp
             job = await res.queues.job(QueueName.IMPORT, import_job)
             return job is not None and job.state == "completed"
 
-        await _wait(imported, 30, "the retried import to complete")
+        await wait_until(imported, 30, "the retried import to complete", interval=0.1)
         video = await asyncio.to_thread(services.get_video, res, owner, video_id)
         assert video.status != "failed" and video.error is None
         assert video.stage == Stage.TRANSCRIBE, "the pipeline moved on to its next stage"

@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from clipforge.db.tables import Clip, Transcript, Video
 from clipforge.domain.status import Stage, stage_job_id
 from clipforge.queues.definitions import QueueName
 from tests.conftest import SAMPLE_VIDEO, SPEECH_WAV
+from tests.support.polling import wait_until
 
 pytestmark = [pytest.mark.asyncio(loop_scope="session"), pytest.mark.slow]
 
@@ -44,18 +44,6 @@ def _start_worker(resources, log: Path) -> subprocess.Popen[bytes]:
     )
 
 
-async def _wait(predicate, timeout: float, what: str, interval: float = 0.2):
-    import asyncio
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = await predicate()
-        if value:
-            return value
-        await asyncio.sleep(interval)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 async def test_killed_worker_job_is_finished_by_another_without_duplicates(resources, tmp_path):
     log = tmp_path / "workers.log"
     owner = accounts.local_user(resources.sessions).id
@@ -70,7 +58,7 @@ async def test_killed_worker_job_is_finished_by_another_without_duplicates(resou
             job = await resources.queues.job(QueueName.TRANSCRIPTION, transcribe_job)
             return job is not None and job.state == "active" and job.progress > 0
 
-        await _wait(transcribing, 240, "the transcription job to be under way")
+        await wait_until(transcribing, 240, "the transcription job to be under way")
         first.send_signal(signal.SIGKILL)
         first.wait()
 
@@ -80,7 +68,7 @@ async def test_killed_worker_job_is_finished_by_another_without_duplicates(resou
             video = services.get_video(resources, owner, video_id)
             return video if video.status in ("ready", "failed") else None
 
-        video = await _wait(finished, 400, "the video to finish after the crash")
+        video = await wait_until(finished, 400, "the video to finish after the crash")
         assert video.status == "ready", f"{video.error}\n{log.read_text()[-3000:]}"
 
         job = await resources.queues.job(QueueName.TRANSCRIPTION, transcribe_job)
@@ -127,7 +115,7 @@ async def test_sigterm_lets_the_running_job_finish_before_the_worker_exits(resou
             job = await resources.queues.job(QueueName.TRANSCRIPTION, transcribe_job)
             return job is not None and job.state == "active"
 
-        await _wait(transcribing, 240, "the transcription job to start", interval=0.05)
+        await wait_until(transcribing, 240, "the transcription job to start", interval=0.05)
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(timeout=120) == 0, log.read_text()[-3000:]
     finally:
