@@ -110,21 +110,35 @@ async def _create_and_enqueue(res: Resources, video: Video) -> Submitted:
 
     await asyncio.to_thread(insert)
     job_id = stage_job_id(video.id, Stage.IMPORT)
+    await _enqueue_stage(
+        res,
+        video.id,
+        Stage.IMPORT,
+        job_id,
+        {"video_id": video.id, "owner_id": video.owner_id},
+        "The job queue was unavailable when this video was submitted; press Retry.",
+    )
+    return Submitted(video.id, job_id)
+
+
+async def _enqueue_stage(
+    res: Resources,
+    video_id: str,
+    stage: Stage,
+    job_id: str,
+    data: dict[str, Any],
+    unavailable_reason: str,
+) -> None:
+    """Queue a stage's job. If Redis is down, keep what the user sent: the video is marked
+    failed with `unavailable_reason` (so it can be retried when Redis is back) and the
+    QueueUnavailable goes on to the caller (a 503)."""
     try:
-        await res.queues.enqueue(
-            QueueName.IMPORT, job_id, {"video_id": video.id, "owner_id": video.owner_id}
-        )
+        await res.queues.enqueue(_STAGE_QUEUE[stage], job_id, data)
     except QueueUnavailable:
-        # Keep what the user sent: the video shows why and can be retried when Redis is back.
         await asyncio.to_thread(
-            mark_video_failed,
-            res.sessions,
-            video.id,
-            Stage.IMPORT,
-            "The job queue was unavailable when this video was submitted; press Retry.",
+            mark_video_failed, res.sessions, video_id, stage, unavailable_reason
         )
         raise
-    return Submitted(video.id, job_id)
 
 
 def _display_name(name: str | None) -> str:
@@ -157,6 +171,11 @@ def _checked_detect_options(
     """What the user asked detection for, validated now (a clear 400 beats a failed job)."""
     if not overrides or all(v is None for v in overrides.values()):
         return None
+    return _resolved_detect_options(res, overrides)
+
+
+def _resolved_detect_options(res: Resources, overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings' defaults with the user's overrides, as stored on the video."""
     try:
         return resolve_detect_options(res.settings, overrides).to_dict()
     except ValueError as exc:
@@ -303,17 +322,14 @@ async def retry_video(res: Resources, owner_id: str, video_id: str) -> Submitted
                 row.stage = stage
 
     await asyncio.to_thread(reset)
-    try:
-        await res.queues.enqueue(queue, job_id, {"video_id": video_id, "owner_id": owner_id})
-    except QueueUnavailable:
-        await asyncio.to_thread(
-            mark_video_failed,
-            res.sessions,
-            video_id,
-            stage,
-            "The job queue was unavailable when the retry was requested; press Retry again.",
-        )
-        raise
+    await _enqueue_stage(
+        res,
+        video_id,
+        stage,
+        job_id,
+        {"video_id": video_id, "owner_id": owner_id},
+        "The job queue was unavailable when the retry was requested; press Retry again.",
+    )
     return Submitted(video_id, job_id)
 
 
@@ -321,10 +337,7 @@ async def redetect_video(
     res: Resources, owner_id: str, video_id: str, detect: Mapping[str, Any]
 ) -> Submitted:
     """Find clips again with new options. Clips already exported are kept; the rest replaced."""
-    try:
-        options = resolve_detect_options(res.settings, detect).to_dict()
-    except ValueError as exc:
-        raise InvalidRequest(f"Detection options: {exc}") from exc
+    options = _resolved_detect_options(res, detect)
     video = await asyncio.to_thread(get_video, res, owner_id, video_id)
     if video.status != VideoStatus.READY:
         raise InvalidRequest("Clips can be found again once the video is ready.")
@@ -342,18 +355,14 @@ async def redetect_video(
     await asyncio.to_thread(mark_queued)
     # A fresh id each time: the first detection's job id is taken (and kept for a while).
     job_id = f"{stage_job_id(video_id, Stage.DETECT)}-{uuid4().hex[:8]}"
-    data = {"video_id": video_id, "owner_id": owner_id, "replace": True}
-    try:
-        await res.queues.enqueue(_STAGE_QUEUE[Stage.DETECT], job_id, data)
-    except QueueUnavailable:
-        await asyncio.to_thread(
-            mark_video_failed,
-            res.sessions,
-            video_id,
-            Stage.DETECT,
-            "The job queue was unavailable when new clips were requested; press Retry.",
-        )
-        raise
+    await _enqueue_stage(
+        res,
+        video_id,
+        Stage.DETECT,
+        job_id,
+        {"video_id": video_id, "owner_id": owner_id, "replace": True},
+        "The job queue was unavailable when new clips were requested; press Retry.",
+    )
     return Submitted(video_id, job_id)
 
 
