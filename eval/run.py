@@ -13,6 +13,8 @@ used to tune it: the honest figures) and both together.
     python -m eval.run                     # from committed transcripts, in seconds
     python -m eval.run --json out.json     # also write the figures
     python -m eval.run --retranscribe      # render missing media, transcribe again first
+    python -m eval.run --split dev         # only the dev episodes (figures, WER and all)
+    python -m eval.run 0 1 20              # only episodes whose slug starts with 0, 1 or 20
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from eval.episodes import (
     MEDIA_DIR,
     SPLITS,
     TRANSCRIPTS_DIR,
+    Episode,
     LabelledPart,
     Labels,
     Span,
@@ -208,17 +211,32 @@ class EpisodeScore:
     split: Split = "dev"
 
 
+def selected(
+    episodes: Sequence[Episode], prefixes: Sequence[str] = (), split: Split | None = None
+) -> list[Episode]:
+    """Episodes whose slug starts with one of `prefixes` (all when none) and in `split`.
+
+    Selecting before anything is loaded keeps the other episodes' transcripts, labels and
+    figures out of the run entirely (a held-out episode is not even read).
+    """
+    return [
+        e
+        for e in episodes
+        if (not prefixes or any(e.slug.startswith(p) for p in prefixes))
+        and (split is None or e.split == split)
+    ]
+
+
 def load_cases(
     engine: str = DEFAULT_ENGINE,
     slugs: Sequence[str] | None = None,
     split: Split | None = None,
+    prefixes: Sequence[str] = (),
 ) -> list[Case]:
     """Committed labels with cached transcripts; episodes without a transcript are skipped."""
     cases = []
-    for episode in load_episodes():
+    for episode in selected(load_episodes(), prefixes, split):
         if slugs is not None and episode.slug not in slugs:
-            continue
-        if split is not None and episode.split != split:
             continue
         transcript = load_transcript(episode.slug, engine)
         if transcript is None:
@@ -389,10 +407,13 @@ class EngineScore:
     rtf: float | None
 
 
-def asr_scores(directory: Path = TRANSCRIPTS_DIR) -> list[EngineScore]:
-    """WER against the scripts and mean real-time factor of every cached engine."""
+def asr_scores(
+    directory: Path = TRANSCRIPTS_DIR, episodes: Sequence[Episode] | None = None
+) -> list[EngineScore]:
+    """WER against the scripts and mean real-time factor of every cached engine, over
+    `episodes` (all when None)."""
     by_engine: dict[str, list[tuple[float, float | None]]] = {}
-    for episode in load_episodes():
+    for episode in load_episodes() if episodes is None else episodes:
         for path in sorted(directory.glob(f"{episode.slug}.*.json")):
             engine = path.name[len(episode.slug) + 1 : -len(".json")]
             transcript = load_transcript(episode.slug, engine)
@@ -437,13 +458,14 @@ def engine_settings(models: Sequence[str]) -> list[Settings]:
     return list(chosen.values())
 
 
-def retranscribe(models: Sequence[str]) -> None:
-    """Render any missing audio, then transcribe every episode with every engine."""
+def retranscribe(models: Sequence[str], episodes: Sequence[Episode] | None = None) -> None:
+    """Render any missing audio, then transcribe every episode (of `episodes`, all when
+    None) with every engine."""
     from eval.render import render_episode, write_wav
     from eval.transcribe import engine_label, transcribe_episode
 
     engines = engine_settings(models)
-    for episode in load_episodes():
+    for episode in load_episodes() if episodes is None else episodes:
         wav = MEDIA_DIR / f"{episode.slug}.wav"
         if not wav.is_file():
             rendering = render_episode(episode)
@@ -581,13 +603,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="extra Whisper model for --retranscribe (repeatable; the bundled base and the"
         " engine the environment configures are always used)",
     )
+    parser.add_argument(
+        "episodes", nargs="*", metavar="PREFIX", help="slug prefixes to run (default: all)"
+    )
+    parser.add_argument("--split", choices=SPLITS, help="only episodes of this split")
     args = parser.parse_args(argv)
     if args.count < PRECISION_K:
         parser.error(f"--count must be at least {PRECISION_K}")
+    episodes = selected(load_episodes(), args.episodes, args.split)
+    if not episodes:
+        print("no episodes match the selection")
+        return 1
     if args.retranscribe:
-        retranscribe(args.model or [])
+        retranscribe(args.model or [], episodes)
 
-    cases = load_cases()
+    cases = load_cases(split=args.split, prefixes=args.episodes)
     if not cases:
         print(f"no transcripts in {TRANSCRIPTS_DIR}; run with --retranscribe")
         return 1
@@ -613,7 +643,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "figures are an independent result: detection was tuned on the dev episodes.)\n"
         )
 
-    engines = asr_scores()
+    engines = asr_scores(episodes=episodes)
     report["asr"] = [asdict(e) for e in engines]
     print(f"{'engine':<12} {'episodes':>8} {'WER':>7} {'RTF':>7}")
     for e in engines:

@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from eval.episodes import Span
+from eval.episodes import Episode, Span
 from eval.run import (
     Case,
     Detector,
@@ -119,3 +119,88 @@ def test_a_transcript_from_an_older_rendering_is_skipped(monkeypatch, capsys) ->
     monkeypatch.setattr(run, "load_transcript", stale)
     assert run.load_cases(slugs=SLUGS) == []
     assert "transcript is stale" in capsys.readouterr().out
+
+
+def _episode(slug: str, split: str) -> Episode:
+    return Episode.from_dict(
+        slug,
+        {
+            "title": slug,
+            "format": "solo",
+            "topic": "test",
+            "seed": 1,
+            "split": split,
+            "speakers": {"host": {"voice": "en", "speed": 160, "colour": "#000000"}},
+            "parts": [{"kind": "highlight", "speaker": "host", "text": "One line."}],
+        },
+    )
+
+
+EPISODES = [
+    _episode("01_a", "dev"),
+    _episode("15_b", "heldout"),
+    _episode("20_c", "dev"),
+    _episode("21_d", "heldout"),
+]
+
+
+def test_episodes_are_selected_by_slug_prefix_and_split() -> None:
+    from eval.run import selected
+
+    def slugs(found: list[Episode]) -> list[str]:
+        return [e.slug for e in found]
+
+    assert slugs(selected(EPISODES)) == ["01_a", "15_b", "20_c", "21_d"]
+    assert slugs(selected(EPISODES, split="dev")) == ["01_a", "20_c"]
+    assert slugs(selected(EPISODES, ["0", "1", "20"])) == ["01_a", "15_b", "20_c"]
+    assert slugs(selected(EPISODES, ["0", "1", "20"], "heldout")) == ["15_b"]
+    assert selected(EPISODES, ["9"]) == []
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["--split", "dev"], ["01_a", "20_c"]),
+        (["0", "1", "20"], ["01_a", "15_b", "20_c"]),
+        (["--split", "heldout", "1"], ["15_b"]),
+    ],
+)
+def test_the_run_reads_only_the_selected_episodes(monkeypatch, capsys, argv, expected) -> None:
+    from eval import run
+
+    read: list[str] = []
+
+    def transcript(slug, engine="base"):
+        read.append(slug)
+        return None  # no transcript: the run stops before scoring anything
+
+    monkeypatch.setattr(run, "load_episodes", lambda: list(EPISODES))
+    monkeypatch.setattr(run, "load_transcript", transcript)
+    monkeypatch.setattr(run, "load_labels", lambda slug: pytest.fail(f"read labels of {slug}"))
+    assert run.main(argv) == 1
+    assert read == expected
+    assert "21_d" not in capsys.readouterr().out
+
+
+def test_an_empty_selection_is_an_error(monkeypatch, capsys) -> None:
+    from eval import run
+
+    monkeypatch.setattr(run, "load_episodes", lambda: list(EPISODES))
+    assert run.main(["--split", "dev", "15"]) == 1
+    assert "no episodes match" in capsys.readouterr().out
+
+
+def test_recognition_figures_cover_only_the_selected_episodes(monkeypatch, tmp_path) -> None:
+    from eval import run
+
+    for slug in ("01_a", "21_d"):
+        (tmp_path / f"{slug}.base.json").write_text("{}")
+    read: list[str] = []
+
+    def transcript(slug, engine="base"):
+        read.append(slug)
+        return None
+
+    monkeypatch.setattr(run, "load_transcript", transcript)
+    assert run.asr_scores(tmp_path, episodes=EPISODES[:1]) == []
+    assert read == ["01_a"]
