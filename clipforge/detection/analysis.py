@@ -7,6 +7,7 @@ numbers, contrast and intensity words, and how much of it is filler of each kind
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -35,6 +36,8 @@ class SentenceInfo:
     #: hesitation or cross-talk, and which kind dominates ("" when none).
     filler: float
     filler_kind: str
+    #: Opens on a listener's reaction to what was just said (see `is_reaction`).
+    reaction: bool = False
 
     @property
     def start(self) -> float:
@@ -80,6 +83,7 @@ def analyse(sentence: Sentence) -> SentenceInfo:
         insight=has_insight(toks, norm, sentence.text),
         filler=filler,
         filler_kind=kind,
+        reaction=is_reaction(sentence.text),
     )
 
 
@@ -119,13 +123,47 @@ def filler_weight(text: str) -> tuple[float, str]:
     rambling = min(1.0, max(0.0, 3.0 * hesitations / len(toks) - 0.1))
     if rambling > best:
         best, kind = rambling, "rambling"
-    if len(toks) <= 4 and all(t in lx.BACKCHANNEL_WORDS or t in lx.STOPWORDS for t in toks):
+    if is_backchannel(toks):
         best, kind = 1.0, "cross-talk"
     elif len(toks) <= 3 and best < 0.3 and not any(lx.is_number(t) for t in toks):
         # A turn of a word or two ("Great.", "Is that better?") is often a reaction, but
         # may be a punchline ("It's just missing."): only a little filler.
         best, kind = 0.3, "cross-talk"
     return best, kind
+
+
+def is_backchannel(toks: Sequence[str]) -> bool:
+    """Whether a turn of at most four words is a listener's back-channel ("Yeah, right.",
+    "Oh, really?", "That's true."): nothing but back-channel and function words, and not
+    about a third person. A listener answers the speaker or what was just said ("you're
+    right", "that's true", "I see"); a short line about him or her ("He was right.", "And
+    she did.") carries on a story, and is often its last line."""
+    if not toks or len(toks) > 4:
+        return False
+    if any(t in lx.THIRD_PERSON for t in toks) or toks[0] in lx.LINKING_OPENERS:
+        return False
+    return all(t in lx.BACKCHANNEL_WORDS or t in lx.STOPWORDS for t in toks)
+
+
+#: A reaction is said in a few words; a longer opening clause is the speaker's own statement.
+REACTION_MAX_TOKENS = 6
+_FIRST_CLAUSE = re.compile(r"^[^,;:.!?…—–]*")
+
+
+def is_reaction(text: str) -> bool:
+    """Whether a sentence opens on a listener's reaction to what was just said: a short
+    first clause that judges it ("Wow, ...", "That's so true, ...", "I love that.", "That's a
+    really good point, ..."). Reactions begin another speaker's turn. A statement about
+    something else ("It was beautiful.", "That is impossible.") is not one: it must open on
+    the judging word or on a lead such as "that's", "what a", "I love"."""
+    clause = tokens(_FIRST_CLAUSE.match(text.strip()).group(0))  # type: ignore[union-attr]
+    if not clause or len(clause) > REACTION_MAX_TOKENS:
+        return False
+    if clause[0] not in lx.REACTION_WORDS and clause[0] not in lx.REACTION_LEADS:
+        return False
+    judging = [t for t in clause if t in lx.REACTION_WORDS]
+    rest = [t for t in clause if t not in lx.REACTION_WORDS and t not in lx.REACTION_LEADS]
+    return bool(judging) and all(t in lx.STOPWORDS or t in lx.REACTION_NOUNS for t in rest)
 
 
 @dataclass(frozen=True, slots=True)

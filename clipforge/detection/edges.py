@@ -170,6 +170,7 @@ def refine_end(
     it stays clear of the other chosen clips. Moving the end later never takes in a filler
     sentence.
     """
+    j = before_reaction(ev, i, j, fits)
     best, best_quality = j, end_quality(ev, i, j) + MARGIN
     body = _stems(ev, i, j)
     for k in range(j + 1, min(len(ev.infos), j + AHEAD + 1)):
@@ -188,6 +189,18 @@ def refine_end(
     return best
 
 
+def before_reaction(ev: EdgeEvidence, i: int, j: int, fits: Callable[[int, int], bool]) -> int:
+    """The end of the clip (i, j) cut back to the line before the first listener's reaction
+    inside it ("Wow.", "That's so true, ..."), where that still fits the duration range.
+
+    A reaction is another speaker judging what was just said: the thing told ended with the
+    line before it, and what follows is the listener's turn (or the next question)."""
+    for r in range(i + 1, j + 1):
+        if ev.infos[r].reaction:
+            return r - 1 if fits(i, r - 1) else j
+    return j
+
+
 def _may_take_in(
     ev: EdgeEvidence, added: range, crossed: range, body: set[str], opening: bool = False
 ) -> bool | None:
@@ -203,7 +216,7 @@ def _may_take_in(
     if any(ev.pause_after(g) >= WALL for g in crossed):
         return None
     infos = [ev.infos[k] for k in added]
-    if any(info.filler >= FILLER_LIMIT for info in infos):
+    if any(info.filler >= FILLER_LIMIT or info.reaction for info in infos):
         return None
     if any(info.first_token in SHIFT_CUES for info in infos[1 if opening else 0 :]):
         return None

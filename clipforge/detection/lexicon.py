@@ -361,6 +361,23 @@ BACKCHANNEL_WORDS: frozenset[str] = wordset(
     """yeah yes yep yup right sure okay ok mhm mm hmm uh-huh exactly totally absolutely
     wow oh ah no nope sorry go ahead true really interesting cool nice haha"""
 )
+#: Words a listener reacts with, judging what was just said ("Wow.", "That's so true.",
+#: "I love that.", "That's a really good point.").
+REACTION_WORDS: frozenset[str] = wordset(
+    """wow ouch gosh blimey amazing beautiful brilliant lovely great good incredible
+    fascinating interesting wonderful fantastic awesome cool nice true scary terrifying
+    reassuring funny hilarious love loved agree fair"""
+)
+#: What such a reaction may judge: "a good point", "a great image".
+REACTION_NOUNS: frozenset[str] = wordset("point idea image story advice question thought")
+#: How a reaction may open besides on its judging word: "That's ...", "What a ...", "I love ...".
+REACTION_LEADS: frozenset[str] = wordset(
+    "that's that what how i so oh ah really very such absolutely totally quite pretty bit"
+)
+#: Pronouns of a third person: a short line about one tells of someone, it does not answer.
+THIRD_PERSON: frozenset[str] = wordset("he she they him her them he's she's they're")
+#: Conjunctions that, opening a short line, carry on the speaker's own sentence.
+LINKING_OPENERS: frozenset[str] = wordset("and because but so or")
 
 #: Common verbs (base forms). A keyphrase should name a topic, and "prices dropped" or
 #: "tasks keep" are clauses; see `is_verb_like`.

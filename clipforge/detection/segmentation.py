@@ -24,6 +24,8 @@ BLOCK_SIZES = (10, 20, 40)
 WEIGHT_LEXICAL = 0.35
 WEIGHT_PAUSE = 0.35
 WEIGHT_REGISTER = 0.3
+#: Added where a listener's reaction opens the next sentence: the turn changes there.
+WEIGHT_TURN = 0.3
 #: Gaps either side a boundary is compared with to tell whether it is the local peak.
 PEAK_SPAN = 2
 #: Sentences either side averaged to tell content from filler around a gap.
@@ -69,8 +71,8 @@ def segment(infos: Sequence[SentenceInfo], heard: Sequence[float] | None = None)
     pauses = pause_evidence(infos, heard)
     register = register_change(infos)
     strength = tuple(
-        WEIGHT_LEXICAL * a + WEIGHT_PAUSE * b + WEIGHT_REGISTER * c
-        for a, b, c in zip(lexical, pauses, register, strict=True)
+        min(1.0, WEIGHT_LEXICAL * a + WEIGHT_PAUSE * b + WEIGHT_REGISTER * c + WEIGHT_TURN * d)
+        for a, b, c, d in zip(lexical, pauses, register, reaction_turns(infos), strict=True)
     )
     return Segmentation(strength=strength, segments=tuple(_segments(strength)))
 
@@ -109,6 +111,12 @@ def pause_evidence(
     high = ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))]
     spread = max(high - median, 0.25)
     return [min(1.0, max(0.0, (g - median) / spread)) for g in gaps]
+
+
+def reaction_turns(infos: Sequence[SentenceInfo]) -> list[float]:
+    """1 per gap followed by a listener's reaction ("Wow.", "That's so true, ..."), else 0:
+    whatever was being told ended there, and another speaker's turn begins."""
+    return [1.0 if b.reaction else 0.0 for b in infos[1:]]
 
 
 def register_change(infos: Sequence[SentenceInfo]) -> list[float]:

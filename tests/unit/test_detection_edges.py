@@ -9,6 +9,7 @@ from clipforge.detection.edges import (
     WALL,
     EdgeEvidence,
     announces,
+    before_reaction,
     cohesion_shift,
     continuation,
     end_quality,
@@ -133,6 +134,37 @@ def test_an_end_never_takes_in_a_sentence_that_turns_away() -> None:
     ev = evidence(texts, [0.1, 0.2, 0.3, 0.1, 0.9, 0.1])
     assert ev.infos[3].filler < 0.5  # not filler: the cue alone stops the end
     assert refine_end(ev, 0, 2, always, always) == 2
+
+
+def test_an_end_is_cut_back_before_a_listeners_reaction() -> None:
+    texts = [*STORY[:5], "Wow, and the customers really never left?", *STORY[6:]]
+    ev = evidence(texts, [0.1] * 6)
+    assert ev.infos[5].reaction
+    # The thing told ended with the line the listener reacted to.
+    assert before_reaction(ev, 0, 6, always) == 4
+    assert refine_end(ev, 0, 6, always, always) == 4
+    # Not when the clip would then be too short, and not for a reaction it opens on.
+    assert before_reaction(ev, 0, 6, lambda i, k: k >= 5) == 6
+    assert before_reaction(ev, 5, 7, always) == 7
+    # Without the reaction the same clip keeps its end.
+    plain = evidence([*STORY[:5], "And the customers really never left.", *STORY[6:]], [0.1] * 6)
+    assert before_reaction(plain, 0, 6, always) == 6
+
+
+def test_an_end_never_moves_on_into_a_reaction() -> None:
+    texts = [*STORY[:3], "That's so true, the bread price is everything.", *STORY[4:]]
+    ev = evidence(texts, [0.1, 0.2, 0.3, 0.1, 0.9, 0.1])
+    assert ev.infos[3].filler < 0.5  # not filler: the reaction alone stops the end
+    assert refine_end(ev, 0, 2, always, always) == 2
+    # The same sentence without the reaction is taken in, on to the longer pause.
+    told = [*STORY[:3], "The bread price is everything.", *STORY[4:]]
+    assert refine_end(evidence(told, [0.1, 0.2, 0.3, 0.1, 0.9, 0.1]), 0, 2, always, always) == 4
+
+
+def test_a_start_never_moves_back_over_a_reaction() -> None:
+    texts = ["Rocket engines burn liquid oxygen.", "I love that, the bread story.", *STORY]
+    ev = evidence(texts, [0.9, 0.1, 0.1, 0.1, 0.1, 0.1])
+    assert refine_start(ev, 2, 6, always, always) == 2
 
 
 def test_a_start_after_the_opening_line_moves_back_to_the_longer_pause() -> None:

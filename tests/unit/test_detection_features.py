@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from clipforge.detection import features as ft
-from clipforge.detection.analysis import SentenceInfo, analyse, corpus_stats, filler_weight
+from clipforge.detection.analysis import (
+    SentenceInfo,
+    analyse,
+    corpus_stats,
+    filler_weight,
+    is_reaction,
+)
 from clipforge.detection.energy import NEUTRAL, LoudnessProfile, speech_energy
 from clipforge.detection.lexicon import stem
 from clipforge.detection.sentences import split_sentences
@@ -196,6 +202,56 @@ def test_filler_kinds_are_recognised(text: str, kind: str) -> None:
 )
 def test_content_is_not_filler(text: str) -> None:
     assert filler_weight(text) == (0.0, "")
+
+
+@pytest.mark.parametrize("text", ["Yeah, right.", "That's true.", "Oh, really?", "Sure, go ahead."])
+def test_back_channel_turns_are_cross_talk(text: str) -> None:
+    assert filler_weight(text) == (1.0, "cross-talk")
+
+
+@pytest.mark.parametrize(
+    "text", ["He was right.", "And he was right.", "Because it is.", "And it does."]
+)
+def test_a_storys_short_last_line_is_not_cross_talk(text: str) -> None:
+    # Function words and "right" as in a back-channel, but a line about him, or one that
+    # carries on the speaker's own sentence, tells the story.
+    weight, _ = filler_weight(text)
+    assert weight < 0.5
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Wow.",
+        "Beautiful.",
+        "That's so true.",
+        "I love that.",
+        "That's a really good point, okay, the money side.",
+        "That's good, that's really good, does it work on twins?",
+        "Wow, and the passengers never noticed?",
+        "That's a bit scary, but also reassuring.",
+        "What a great image.",
+    ],
+)
+def test_a_listeners_reaction_is_recognised(text: str) -> None:
+    assert is_reaction(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "It was beautiful, honestly.",
+        "That is impossible.",
+        "That's why the guidance changed.",
+        "Great advice is rare when you start a company from nothing.",
+        "The crew loved the food.",
+        "Right, back to it.",
+        "Yes.",
+        "",
+    ],
+)
+def test_statements_are_not_reactions(text: str) -> None:
+    assert not is_reaction(text)
 
 
 def test_filler_share_is_time_weighted() -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
+
 from clipforge.detection.analysis import SentenceInfo, analyse
 from clipforge.detection.scoring import topic_fit
 from clipforge.detection.segmentation import (
     lexical_depth,
     pause_evidence,
+    reaction_turns,
     register_change,
     segment,
 )
@@ -52,6 +55,17 @@ def test_register_change_marks_the_end_of_a_sponsor_read() -> None:
     ]
     change = register_change(infos(texts))
     assert max(range(3), key=change.__getitem__) == 1
+
+
+def test_a_listeners_reaction_strengthens_the_gap_before_it() -> None:
+    told = [*BREAD, "The crust of the bread is the best part."]
+    reacted = [*BREAD, "That's amazing, the crust of the bread is the best part."]
+    assert reaction_turns(infos(reacted)) == [0.0, 0.0, 0.0, 1.0]
+    assert reaction_turns(infos(told)) == [0.0] * 4
+    plain, turn = segment(infos(told)), segment(infos(reacted))
+    assert turn.strength[3] > plain.strength[3] + 0.2
+    # Elsewhere only the reaction's own words change the lexical evidence, a little.
+    assert turn.strength[:3] == pytest.approx(plain.strength[:3], abs=0.05)
 
 
 def test_segments_split_two_topics_and_cover_every_sentence() -> None:
