@@ -166,6 +166,25 @@ def is_reaction(text: str) -> bool:
     return bool(judging) and all(t in lx.STOPWORDS or t in lx.REACTION_NOUNS for t in rest)
 
 
+#: An echo repeats a few words of the line before it ("At least twice it mattered." "Twice
+#: it mattered."); a longer sentence that reuses them is the speaker going on.
+ECHO_MAX_TOKENS = 5
+
+
+def opens_turn(previous: SentenceInfo | None, info: SentenceInfo) -> bool:
+    """Whether `info` is a listener's response to `previous`, beginning another speaker's
+    turn: a reaction (see `is_reaction`), or an echo, a short line that repeats part of
+    the line before it word for word. Speakers do not echo their own last line; listeners
+    do, to acknowledge it. (A short line that merely reuses its words, "The bread price is
+    everything.", is the speaker summing up.)"""
+    if info.reaction:
+        return True
+    if previous is None or not info.stems or len(info.tokens) > ECHO_MAX_TOKENS:
+        return False
+    n, said = len(info.tokens), previous.tokens
+    return any(said[k : k + n] == info.tokens for k in range(len(said) - n + 1))
+
+
 @dataclass(frozen=True, slots=True)
 class Corpus:
     """Transcript-wide statistics that features compare a window against."""

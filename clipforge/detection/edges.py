@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 from clipforge.detection import features as ft
 from clipforge.detection import lexicon as lx
-from clipforge.detection.analysis import SentenceInfo
+from clipforge.detection.analysis import SentenceInfo, opens_turn
 from clipforge.detection.segmentation import Segmentation
 
 #: How many sentences past the chosen end a story may still run on (about 10-15 s of
@@ -94,6 +94,11 @@ class EdgeEvidence:
     seg: Segmentation
     #: 0-1 per gap between sentences: how much longer its pause is than the median.
     pause: Sequence[float]
+
+    def responds(self, k: int) -> bool:
+        """Whether sentence k is a listener's response to the one before (see
+        `analysis.opens_turn`)."""
+        return opens_turn(self.infos[k - 1] if k > 0 else None, self.infos[k])
 
     def pause_after(self, j: int) -> float:
         """The pause evidence after sentence j; the transcript's end is a full stop."""
@@ -196,7 +201,7 @@ def before_reaction(ev: EdgeEvidence, i: int, j: int, fits: Callable[[int, int],
     A reaction is another speaker judging what was just said: the thing told ended with the
     line before it, and what follows is the listener's turn (or the next question)."""
     for r in range(i + 1, j + 1):
-        if ev.infos[r].reaction:
+        if ev.responds(r):
             return r - 1 if fits(i, r - 1) else j
     return j
 
@@ -216,7 +221,7 @@ def _may_take_in(
     if any(ev.pause_after(g) >= WALL for g in crossed):
         return None
     infos = [ev.infos[k] for k in added]
-    if any(info.filler >= FILLER_LIMIT or info.reaction for info in infos):
+    if any(info.filler >= FILLER_LIMIT for info in infos) or any(map(ev.responds, added)):
         return None
     if any(info.first_token in SHIFT_CUES for info in infos[1 if opening else 0 :]):
         return None

@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from clipforge.detection.analysis import SentenceInfo
+from clipforge.detection.analysis import SentenceInfo, opens_turn
 
 #: Content words compared on each side of a gap: roughly one, two and four sentences.
 BLOCK_SIZES = (10, 20, 40)
@@ -114,9 +114,10 @@ def pause_evidence(
 
 
 def reaction_turns(infos: Sequence[SentenceInfo]) -> list[float]:
-    """1 per gap followed by a listener's reaction ("Wow.", "That's so true, ..."), else 0:
-    whatever was being told ended there, and another speaker's turn begins."""
-    return [1.0 if b.reaction else 0.0 for b in infos[1:]]
+    """1 per gap followed by a listener's response (a reaction, "Wow.", "That's so true,
+    ...", or an echo of the line before), else 0: whatever was being told ended there, and
+    another speaker's turn begins."""
+    return [1.0 if opens_turn(a, b) else 0.0 for a, b in itertools.pairwise(infos)]
 
 
 def register_change(infos: Sequence[SentenceInfo]) -> list[float]:

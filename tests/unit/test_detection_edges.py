@@ -161,6 +161,13 @@ def test_an_end_never_moves_on_into_a_reaction() -> None:
     assert refine_end(evidence(told, [0.1, 0.2, 0.3, 0.1, 0.9, 0.1]), 0, 2, always, always) == 4
 
 
+def test_an_end_stops_before_a_listeners_echo() -> None:
+    texts = [*STORY[:5], "The customers who love it.", *STORY[6:]]
+    ev = evidence(texts, [0.1] * 6)
+    assert ev.responds(5) and not ev.responds(4)
+    assert before_reaction(ev, 0, 6, always) == 4
+
+
 def test_a_start_never_moves_back_over_a_reaction() -> None:
     texts = ["Rocket engines burn liquid oxygen.", "I love that, the bread story.", *STORY]
     ev = evidence(texts, [0.9, 0.1, 0.1, 0.1, 0.1, 0.1])

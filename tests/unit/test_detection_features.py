@@ -11,6 +11,7 @@ from clipforge.detection.analysis import (
     corpus_stats,
     filler_weight,
     is_reaction,
+    opens_turn,
 )
 from clipforge.detection.energy import NEUTRAL, LoudnessProfile, speech_energy
 from clipforge.detection.lexicon import stem
@@ -252,6 +253,29 @@ def test_a_listeners_reaction_is_recognised(text: str) -> None:
 )
 def test_statements_are_not_reactions(text: str) -> None:
     assert not is_reaction(text)
+
+
+def test_a_listeners_echo_of_the_line_before_opens_a_turn() -> None:
+    told, echo, going_on = infos(
+        [
+            "At least twice it mattered.",
+            "Twice it mattered.",
+            "Twice it mattered more than any checklist we ever wrote for the crew.",
+        ]
+    )
+    assert opens_turn(told, echo)
+    # Reusing the words at length is the speaker going on, not an echo.
+    assert not opens_turn(told, going_on)
+    assert not opens_turn(None, echo)
+    # A short line with new words, or the same words said anew, is not an echo; a reaction
+    # is a response whatever it says.
+    assert not opens_turn(told, one("The crew never forgot it."))
+    assert not opens_turn(told, one("It mattered twice."))
+    assert opens_turn(told, one("Wow."))
+
+
+def one(text: str) -> SentenceInfo:
+    return infos([text])[0]
 
 
 def test_filler_share_is_time_weighted() -> None:

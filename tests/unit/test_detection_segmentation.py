@@ -62,6 +62,8 @@ def test_a_listeners_reaction_strengthens_the_gap_before_it() -> None:
     reacted = [*BREAD, "That's amazing, the crust of the bread is the best part."]
     assert reaction_turns(infos(reacted)) == [0.0, 0.0, 0.0, 1.0]
     assert reaction_turns(infos(told)) == [0.0] * 4
+    echoed = [*BREAD, "The crust of the bread."]
+    assert reaction_turns(infos(echoed)) == [0.0, 0.0, 0.0, 1.0]
     plain, turn = segment(infos(told)), segment(infos(reacted))
     assert turn.strength[3] > plain.strength[3] + 0.2
     # Elsewhere only the reaction's own words change the lexical evidence, a little.
