@@ -212,12 +212,15 @@ def _may_take_in(
     """Whether an edge may move so that the clip takes in the sentences `added`, crossing
     the gaps `crossed`.
 
-    None (and no farther) across a wall-like pause, a filler sentence or a sentence opening
-    on a cue that turns away from the topic ("Okay, ...", "Anyway, ..."; when `opening`,
-    the first added sentence may: it becomes the clip's first line). False when the
-    sentences do not speak of what the clip speaks of (not one content word of theirs occurs
-    in it): the rest of a story repeats its words, an aside about the room does not.
-    Deliberately lenient: a story's closing lines often say its point in new words."""
+    None (and no farther) across a wall-like pause, a filler sentence, a listener's response
+    or a sentence opening on a cue that turns away from the topic ("Okay, ...", "Anyway,
+    ..."; when `opening`, the first added sentence may: it becomes the clip's first line).
+    For an end, False when the sentences do not speak of what the clip speaks of (not one
+    content word of theirs occurs in it): the rest of a story repeats its words, an aside
+    about the room does not. Deliberately lenient: a story's closing lines often say its
+    point in new words. A start is not held to it: a story's opening lines set it up in
+    their own words ("If I could tell myself one thing, it would be this."), before the
+    story's vocabulary takes over, so only the evidence of the gap decides there."""
     if any(ev.pause_after(g) >= WALL for g in crossed):
         return None
     infos = [ev.infos[k] for k in added]
@@ -225,7 +228,7 @@ def _may_take_in(
         return None
     if any(info.first_token in SHIFT_CUES for info in infos[1 if opening else 0 :]):
         return None
-    return any(set(info.stems) & body for info in infos)
+    return opening or any(set(info.stems) & body for info in infos)
 
 
 def _stems(ev: EdgeEvidence, i: int, j: int) -> set[str]:

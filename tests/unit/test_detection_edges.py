@@ -168,6 +168,22 @@ def test_an_end_stops_before_a_listeners_echo() -> None:
     assert before_reaction(ev, 0, 6, always) == 4
 
 
+def test_a_start_moves_back_to_an_opening_line_in_its_own_words() -> None:
+    texts = [
+        "Rocket engines burn liquid oxygen.",
+        "If I could tell my younger self one thing, it would be this.",  # shares no word
+        *STORY,
+    ]
+    # The long pause before the opening line also keeps the start off the first sentence.
+    ev = evidence(texts, [0.9, 0.1, 0.1, 0.1, 0.1, 0.1])
+    assert not set(ev.infos[1].stems) & set().union(*(i.stems for i in ev.infos[2:7]))
+    assert refine_start(ev, 2, 6, always, always) == 1
+    # An end is still held to the clip's words: the same kind of line after it stays out.
+    after = [*STORY[:5], "If I could tell my younger self one thing, it would be this."]
+    ev = evidence([*after, *STORY[5:]], [0.1, 0.1, 0.1, 0.1, 0.1, 0.9])
+    assert refine_end(ev, 0, 4, always, always) == 4
+
+
 def test_a_start_never_moves_back_over_a_reaction() -> None:
     texts = ["Rocket engines burn liquid oxygen.", "I love that, the bread story.", *STORY]
     ev = evidence(texts, [0.9, 0.1, 0.1, 0.1, 0.1, 0.1])
