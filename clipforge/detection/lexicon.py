@@ -350,6 +350,15 @@ HESITATION_PHRASES: tuple[str, ...] = (
     "on a tangent",
     "i digress",
     "but anyway",
+    # Declining to go further into it: the speaker has stepped off the story's line.
+    "won't go into it",
+    "won't go into that",
+    "won't go into all",
+    "won't go into detail",
+    "won't go into the details",
+    "won't get into it",
+    "won't get into that",
+    "won't get into all",
 )
 #: "you know", "I mean", "like" set off by punctuation are verbal tics ("it was, like, fine");
 #: inside a clause they are ordinary words ("you know the feeling", "I mean it").

@@ -255,6 +255,12 @@ def test_statements_are_not_reactions(text: str) -> None:
     assert not is_reaction(text)
 
 
+def test_declining_to_go_into_something_is_a_self_labelled_digression() -> None:
+    weight, kind = filler_weight("I won't go into all of it now, it's quite technical.")
+    assert kind == "rambling" and weight > 0.3
+    assert filler_weight("We won't go into debt for a bigger oven.") == (0.0, "")
+
+
 def test_a_listeners_echo_of_the_line_before_opens_a_turn() -> None:
     told, echo, going_on = infos(
         [
