@@ -23,8 +23,10 @@ therefore reconsidered among nearby sentence edges, judged only by how well each
 
 A different edge is taken only when it is clearly better than the chosen one, always within
 the duration range, and never by taking in a filler sentence, a sentence that turns away
-("Okay, ...", "Anyway, ..."), sentences that share no word with the clip, or by crossing a
-pause as long as the speaker's longest.
+("Okay, ...", "Anyway, ..."), a listener's reaction or echo ("Wow.", "That's so true, ...",
+"Twice it mattered."), sentences after the end that share no word with the clip, or by
+crossing a pause as long as the speaker's longest. A clip that holds a listener's response
+after its first line is first cut back to the line before it: the story ended there.
 """
 
 from __future__ import annotations

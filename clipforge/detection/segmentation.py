@@ -4,9 +4,10 @@ TextTiling (Hearst, 1997) over lexical cohesion: at each sentence gap the conten
 just before are compared with those just after (cosine of term counts); a gap whose
 similarity sits in a valley deeper than its surroundings (the depth score) is a likely topic
 shift. Blocks of several sizes are compared and their depth scores averaged, so both quick
-shifts and slow drifts show. Two more kinds of evidence join in: a longer pause than the
-speaker's usual one, and a change of register between content and filler (a sponsor read or
-greeting ending). Each gap gets a strength in 0-1; gaps that stand out are the boundaries.
+shifts and slow drifts show. Three more kinds of evidence join in: a longer pause than the
+speaker's usual one, a change of register between content and filler (a sponsor read or
+greeting ending), and a listener's response (a reaction or an echo) opening the next turn.
+Each gap gets a strength in 0-1; gaps that stand out are the boundaries.
 """
 
 from __future__ import annotations
