@@ -255,3 +255,28 @@ def test_a_last_word_timed_past_the_duration_is_kept() -> None:
     )
     clips = detect_highlights(short, DetectOptions(min_seconds=3, max_seconds=60))
     assert clips and clips[0].text.endswith("last word counts.")
+
+
+def test_a_clip_ends_before_a_listeners_reaction() -> None:
+    # The listener reacts straight after the story (no longer pause than between its
+    # sentences) and runs on into a question about it; the story's clip still ends on its
+    # last line. The same two lines without the reaction read as the story going on.
+    follow = "And did the clinics ever complain about the new price?"
+    reacted = "That's so true, I worked somewhere that priced everything far too low."
+    told = "I worked somewhere that priced everything far too low."
+
+    def ending(reply: str) -> float:
+        parts = [INTRO, [*PRICING, reply, follow], SPONSOR, HIRING, OUTRO]
+        sentences: list[str] = []
+        gaps: dict[int, float] = {}
+        for part in parts:
+            sentences.extend(part)
+            gaps[len(sentences) - 1] = PART_GAP
+        transcript = build(sentences, gaps=gaps)
+        options = DetectOptions(min_seconds=10, max_seconds=40, count=2)
+        story = part_span(transcript, "Why did we nearly", "not just a number.")
+        clip = next(c for c in detect_highlights(transcript, options) if c.start < story[1])
+        return clip.end - PAD_AFTER - story[1]
+
+    assert ending(reacted) == pytest.approx(0.0, abs=0.01)
+    assert ending(told) > 5.0
