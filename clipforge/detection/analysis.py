@@ -147,7 +147,7 @@ def is_backchannel(toks: Sequence[str]) -> bool:
 
 #: A reaction is said in a few words; a longer opening clause is the speaker's own statement.
 REACTION_MAX_TOKENS = 6
-_FIRST_CLAUSE = re.compile(r"^[^,;:.!?…—–]*")
+_CLAUSE_BREAK = re.compile(r"[,;:.!?…—–]")
 
 
 def is_reaction(text: str) -> bool:
@@ -155,8 +155,10 @@ def is_reaction(text: str) -> bool:
     first clause that judges it ("Wow, ...", "That's so true, ...", "I love that.", "That's a
     really good point, ..."). Reactions begin another speaker's turn. A statement about
     something else ("It was beautiful.", "That is impossible.") is not one: it must open on
-    the judging word or on a lead such as "that's", "what a", "I love"."""
-    clause = tokens(_FIRST_CLAUSE.match(text.strip()).group(0))  # type: ignore[union-attr]
+    the judging word or on a lead such as "that's", "what a", "I love". An interjection set
+    off before it ("Oh, that's awful.") is passed over."""
+    clauses = (tokens(c) for c in _CLAUSE_BREAK.split(text))
+    clause = next((c for c in clauses if not all(t in lx.INTERJECTIONS for t in c)), [])
     if not clause or len(clause) > REACTION_MAX_TOKENS:
         return False
     if clause[0] not in lx.REACTION_WORDS and clause[0] not in lx.REACTION_LEADS:

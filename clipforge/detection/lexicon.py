@@ -375,10 +375,16 @@ BACKCHANNEL_WORDS: frozenset[str] = wordset(
 REACTION_WORDS: frozenset[str] = wordset(
     """wow ouch gosh blimey amazing beautiful brilliant lovely great good incredible
     fascinating interesting wonderful fantastic awesome cool nice true scary terrifying
-    reassuring funny hilarious love loved agree fair"""
+    reassuring funny hilarious love loved agree fair wild crazy mad insane unbelievable
+    remarkable extraordinary stunning perfect classic horrible awful terrible sad
+    heartbreaking impressive clever smart brave sweet adorable"""
 )
-#: What such a reaction may judge: "a good point", "a great image".
-REACTION_NOUNS: frozenset[str] = wordset("point idea image story advice question thought")
+#: What such a reaction may judge: "a good point", "a great image", "fair enough".
+REACTION_NOUNS: frozenset[str] = wordset(
+    "point idea image story advice question thought one line enough"
+)
+#: Interjections a reaction may open on before its judging clause ("Oh, that's awful.").
+INTERJECTIONS: frozenset[str] = wordset("oh ah ooh aw aww huh man god")
 #: How a reaction may open besides on its judging word: "That's ...", "What a ...", "I love ...".
 REACTION_LEADS: frozenset[str] = wordset(
     "that's that what how i so oh ah really very such absolutely totally quite pretty bit"

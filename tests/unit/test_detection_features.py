@@ -232,6 +232,8 @@ def test_a_storys_short_last_line_is_not_cross_talk(text: str) -> None:
         "Wow, and the passengers never noticed?",
         "That's a bit scary, but also reassuring.",
         "What a great image.",
+        "Oh, that's awful.",
+        "Fair enough.",
     ],
 )
 def test_a_listeners_reaction_is_recognised(text: str) -> None:
@@ -247,6 +249,8 @@ def test_a_listeners_reaction_is_recognised(text: str) -> None:
         "Great advice is rare when you start a company from nothing.",
         "The crew loved the food.",
         "Right, back to it.",
+        "Oh, and one correction before I go.",
+        "Oh, it was awful for everyone.",
         "Yes.",
         "",
     ],
