@@ -39,10 +39,13 @@ from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
+import uvloop
 
 from bench._cluster import Processes, scratch_database, server_urls
+from bench._keepalive import HttpError, KeepAliveConnection
 from clipforge.accounts import KEY_PREFIX, digest
 from clipforge.bootstrap import build_resources
 from clipforge.config import Settings
@@ -55,7 +58,6 @@ from tests.support.speech_video import make_speech_video
 POLL_SECONDS = 2.0
 CLIPS_EVERY = 5  # polls: every 10 s
 TRANSCRIPT_EVERY = 15  # polls: every 30 s
-USERS_PER_CLIENT = 50  # one HTTP client (connection pool) per group of users, like browsers
 SEED_SECONDS = 8.0
 KEEPALIVE_SECONDS = 3.0
 
@@ -180,13 +182,14 @@ class Recorder:
     errors: dict[str, int] = field(default_factory=dict)
     error_kinds: dict[str, int] = field(default_factory=dict)
 
-    async def timed(self, kind: str, due: float, call: Awaitable[httpx.Response]) -> None:
+    async def timed(self, kind: str, due: float, call: Awaitable[int]) -> None:
+        """Await `call` (it returns the HTTP status) and record its latency from `due`."""
         failure: str | None = None
         try:
-            response = await call
-            if response.status_code >= 400:
-                failure = f"HTTP {response.status_code}"
-        except httpx.HTTPError as exc:
+            status = await call
+            if status >= 400:
+                failure = f"HTTP {status}"
+        except (httpx.HTTPError, HttpError, TimeoutError) as exc:
             failure = type(exc).__name__
         done = time.perf_counter()
         if due < self.measure_from:
@@ -206,32 +209,39 @@ def percentile(values: list[float], q: float) -> float:
 
 
 async def dashboard_user(
-    client: httpx.AsyncClient, user: Seeded, start: float, stop: float, rec: Recorder
+    connection: KeepAliveConnection, user: Seeded, start: float, stop: float, rec: Recorder
 ) -> None:
+    """One open dashboard on its own keep-alive connection, as a browser tab holds one."""
     auth = {"Authorization": f"Bearer {user.secret}"}
     etags: dict[str, str] = {}
     due = start
 
-    async def get(kind: str, path: str) -> httpx.Response:
+    async def get(path: str) -> int:
         headers = dict(auth)
         if path in etags:
             headers["If-None-Match"] = etags[path]
-        response = await client.get(path, headers=headers)
-        if "etag" in response.headers:
-            etags[path] = response.headers["etag"]
-        return response
+        reply = await connection.get(path, headers)
+        if reply.etag is not None:
+            etags[path] = reply.etag
+        return reply.status
 
     tick = 0
-    while due < stop:
-        await asyncio.sleep(max(0.0, due - time.perf_counter()))
-        await rec.timed("status", due, get("status", f"/v1/videos/{user.video_id}"))
-        if tick % CLIPS_EVERY == 0:
-            await rec.timed("clips", due, get("clips", f"/v1/videos/{user.video_id}/clips"))
-        if tick % TRANSCRIPT_EVERY == TRANSCRIPT_EVERY // 2:
-            path = f"/v1/videos/{user.video_id}/transcript"
-            await rec.timed("transcript", due, get("transcript", path))
-        tick += 1
-        due += POLL_SECONDS
+    try:
+        while due < stop:
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            await rec.timed("status", due, get(f"/v1/videos/{user.video_id}"))
+            if tick % CLIPS_EVERY == 0:
+                await rec.timed("clips", due, get(f"/v1/videos/{user.video_id}/clips"))
+            if tick % TRANSCRIPT_EVERY == TRANSCRIPT_EVERY // 2:
+                await rec.timed("transcript", due, get(f"/v1/videos/{user.video_id}/transcript"))
+            tick += 1
+            due += POLL_SECONDS
+    finally:
+        connection.close()
+
+
+async def _status_of(call: Awaitable[httpx.Response]) -> int:
+    return (await call).status_code
 
 
 async def steady_actions(
@@ -244,7 +254,8 @@ async def steady_actions(
     stop: float,
     rec: Recorder,
 ) -> None:
-    """Uploads or exports at a fixed rate, each from a random user (their own client)."""
+    """Uploads or exports at a fixed rate, each from a random user, through the API process
+    that user's dashboard talks to."""
     if per_minute <= 0:
         return
     pending: set[asyncio.Task[None]] = set()
@@ -252,7 +263,7 @@ async def steady_actions(
     while due < stop:
         await asyncio.sleep(max(0.0, due - time.perf_counter()))
         index = random.randrange(len(users))
-        user, client = users[index], clients[index // USERS_PER_CLIENT]
+        user, client = users[index], clients[index % len(clients)]
         auth = {"Authorization": f"Bearer {user.secret}"}
         if kind == "upload":
             call = client.post(
@@ -264,7 +275,7 @@ async def steady_actions(
                 headers=auth,
                 json={"aspect_ratio": "9:16", "caption_style": "pop", "quality": "draft"},
             )
-        task = asyncio.ensure_future(rec.timed(kind, due, call))
+        task = asyncio.ensure_future(rec.timed(kind, due, _status_of(call)))
         pending.add(task)
         task.add_done_callback(pending.discard)
         due += 60 / per_minute
@@ -320,20 +331,21 @@ async def run_level(
     upload: bytes,
     args: argparse.Namespace,
 ) -> LevelResult:
-    groups = [users[i : i + USERS_PER_CLIENT] for i in range(0, len(users), USERS_PER_CLIENT)]
+    # Multipart uploads and exports: a few a minute, through a general client per API process.
     clients = [
         httpx.AsyncClient(
-            base_url=api_urls[g % len(api_urls)],
+            base_url=url,
             timeout=httpx.Timeout(30.0),
-            limits=httpx.Limits(
-                max_connections=USERS_PER_CLIENT,
-                max_keepalive_connections=USERS_PER_CLIENT,
-                # Below uvicorn's 5 s keep-alive: a connection the server is closing is never
-                # reused (a browser would retry such a request; this generator counts it).
-                keepalive_expiry=KEEPALIVE_SECONDS,
-            ),
+            # Below uvicorn's 5 s keep-alive: a connection the server is closing is never reused.
+            limits=httpx.Limits(keepalive_expiry=KEEPALIVE_SECONDS),
         )
-        for g in range(len(groups))
+        for url in api_urls
+    ]
+    # Users are spread over the API processes as a load balancer would (round robin).
+    addresses = [urlsplit(url) for url in api_urls]
+    connections = [
+        KeepAliveConnection(str(a.hostname), int(a.port or 80))
+        for a in (addresses[i % len(addresses)] for i in range(len(users)))
     ]
     begin = time.perf_counter()
     # Users open their dashboards spread over one poll interval, as real ones would be.
@@ -346,7 +358,7 @@ async def run_level(
     try:
         tasks = [
             dashboard_user(
-                clients[i // USERS_PER_CLIENT],
+                connections[i],
                 user,
                 start + random.uniform(0, POLL_SECONDS),
                 stop,
@@ -462,9 +474,9 @@ async def main() -> None:
     parser.add_argument("--pool", type=int, default=20, help="database connections per process")
     parser.add_argument("--logs", type=Path, help="copy the processes' logs to this folder")
     parser.add_argument(
-        "--status-cache-seconds",
+        "--etag-cache-seconds",
         type=float,
-        help="CLIPFORGE_STATUS_CACHE_SECONDS for the API processes (default: the setting's)",
+        help="CLIPFORGE_ETAG_CACHE_SECONDS for the processes (0: off; default: the setting's)",
     )
     args = parser.parse_args()
     levels = [int(n) for n in args.users.split(",")]
@@ -498,9 +510,9 @@ async def main() -> None:
                 "CLIPFORGE_LOG_FORMAT": "json",  # as the container image runs
                 "CLIPFORGE_WHISPER_THREADS": "1",
             }
-            if args.status_cache_seconds is not None:
-                env["CLIPFORGE_STATUS_CACHE_SECONDS"] = str(args.status_cache_seconds)
-            print(f"status cache: {env.get('CLIPFORGE_STATUS_CACHE_SECONDS', 'default')} s")
+            if args.etag_cache_seconds is not None:
+                env["CLIPFORGE_ETAG_CACHE_SECONDS"] = str(args.etag_cache_seconds)
+            print(f"remembered ETags: {env.get('CLIPFORGE_ETAG_CACHE_SECONDS', 'default')} s")
             procs = Processes(scratch / "procs", env)
             procs.root.mkdir()
             try:
@@ -520,4 +532,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    uvloop.run(main())  # the generator's own overhead is CPU taken from the API it measures

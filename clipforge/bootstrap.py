@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
+import redis
 from redis.asyncio import BlockingConnectionPool, Redis
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -24,6 +25,7 @@ from clipforge.queues.client import JobQueues
 from clipforge.queues.connection import redis_url
 from clipforge.queues.definitions import QueueName
 from clipforge.storage import S3Storage, Storage, StorageError, build_storage
+from clipforge.video_versions import VersionBumper
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,8 @@ class Resources:
     storage: Storage
     redis_url: str
     queues: JobQueues
+    #: Sync client of the commit hook that bumps video read versions (video_versions.py).
+    version_redis: redis.Redis
     _transcriber: Transcriber | None = field(default=None, repr=False)
 
     @cached_property
@@ -94,6 +98,7 @@ class Resources:
         await self.queues.close()
         if "redis" in self.__dict__:
             await self.redis.aclose()
+        self.version_redis.close()
         self.engine.dispose()
 
 
@@ -105,12 +110,21 @@ def build_resources(
     if upgrade_schema:
         migrate.upgrade(engine)
     url = redis_url(settings)
+    sessions = build_session_factory(engine)
+    # Short timeouts: a commit waits for this round trip, and Redis down must not stall it.
+    version_redis = redis.Redis.from_url(
+        url, socket_timeout=2, socket_connect_timeout=2, retry_on_timeout=False
+    )
+    if settings.etag_cache_seconds > 0:
+        bumper = VersionBumper(version_redis, settings.redis_prefix, settings.etag_cache_seconds)
+        bumper.install(sessions)
     return Resources(
         settings=settings,
         engine=engine,
-        sessions=build_session_factory(engine),
+        sessions=sessions,
         storage=build_storage(settings),
         redis_url=url,
         queues=JobQueues(settings, url),
+        version_redis=version_redis,
         _transcriber=transcriber,
     )

@@ -170,8 +170,12 @@ class Settings(BaseSettings):
         description="Time budget of one job attempt; then it fails. Four hours: transcribing"
         " the longest accepted source (max_media_seconds) on a slow CPU fits inside it.",
     )
-    status_cache_seconds: float = Field(
-        default=1.0, ge=0, description="Redis cache of video status reads; 0: off."
+    etag_cache_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description="How long the API remembers in Redis the ETags of a video's status,"
+        " clips and transcript, to answer polls 304 without the database (any change to the"
+        " video drops them at once); 0: off.",
     )
 
     # --- observability --------------------------------------------------------------------

@@ -112,8 +112,16 @@ def start_worker_metrics_server(port: int | None, addr: str = "0.0.0.0") -> int 
 # --- API side ------------------------------------------------------------------------------
 
 
+#: Scope key naming the route template of a request answered before routing (a 304 from the
+#: remembered ETags of clipforge/api/caching.py).
+ROUTE_TEMPLATE_KEY = "clipforge.route_template"
+
+
 def route_template(scope: Scope) -> str:
     """The matched route's path format (`/v1/videos/{video_id}`), never the raw path."""
+    known = scope.get(ROUTE_TEMPLATE_KEY)
+    if isinstance(known, str):
+        return known
     route = scope.get("route")
     if isinstance(route, BaseRoute):
         path = getattr(route, "path_format", None) or getattr(route, "path", None)

@@ -13,6 +13,7 @@ from clipforge.api.auth import is_loopback_host
 from clipforge.api.body_limit import BodyLimitMiddleware
 from clipforge.api.caching import ETagMiddleware
 from clipforge.api.errors import install_error_handlers
+from clipforge.api.remembered_etags import RememberedETags
 from clipforge.bootstrap import Resources, build_resources
 from clipforge.config import Settings, get_settings
 from clipforge.logging_setup import RequestIdMiddleware
@@ -20,6 +21,12 @@ from clipforge.metrics import RequestMetricsMiddleware, metrics_endpoint
 from clipforge.web.routes import router as web_router
 
 log = logging.getLogger(__name__)
+
+
+def remembered_etags(res: Resources) -> RememberedETags | None:
+    """The ETag memory of video reads, or None when `etag_cache_seconds` is 0."""
+    ttl = res.settings.etag_cache_seconds
+    return RememberedETags(res.redis, res.settings.redis_prefix, ttl) if ttl > 0 else None
 
 
 def create_app(
@@ -37,6 +44,7 @@ def create_app(
         app.state.resources = resources or build_resources(
             settings or get_settings(), upgrade_schema=upgrade_schema
         )
+        app.state.remembered_etags = remembered_etags(app.state.resources)
         await app.state.resources.start()
         try:
             yield
@@ -52,7 +60,9 @@ def create_app(
         lifespan=lifespan,
     )
     if resources is not None:
-        app.state.resources = resources  # usable without running the lifespan (tests)
+        # Usable without running the lifespan (tests).
+        app.state.resources = resources
+        app.state.remembered_etags = remembered_etags(resources)
     # Single-user mode (no sign-in while no accounts exist) is only for loopback servers.
     app.state.loopback_only = is_loopback_host(bind_host or cfg.api_host)
     install_error_handlers(app)

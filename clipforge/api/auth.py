@@ -26,6 +26,8 @@ from clipforge.db.tables import User
 SESSION_COOKIE = "clipforge_session"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: Scope key of the caller once known (see current_principal).
+_PRINCIPAL_KEY = "clipforge.principal"
 #: How long "are there any accounts yet?" is cached per process.
 _ACCOUNTS_TTL_SECONDS = 2.0
 
@@ -86,12 +88,20 @@ def _check_same_origin(request: Request) -> None:
 
 
 async def current_principal(request: Request) -> Principal:
-    """The caller, after their per-minute rate limit is counted."""
+    """The caller, after their per-minute rate limit is counted.
+
+    Once per request: the answer is kept on the request's scope, so a middleware that needed
+    the caller first (clipforge/api/caching.py) and the route count the request once.
+    """
+    known: Principal | None = request.scope.get(_PRINCIPAL_KEY)
+    if known is not None:
+        return known
     principal = await identify(request)
     res: Resources = request.app.state.resources
     await check_rate(
         res.redis, res.settings.redis_prefix, principal.limit_id, res.settings.rate_limit_per_minute
     )
+    request.scope[_PRINCIPAL_KEY] = principal
     return principal
 
 

@@ -1,10 +1,44 @@
-"""ETag + Cache-Control for JSON reads: pollers get 304s instead of bodies when nothing changed."""
+"""ETag + Cache-Control for JSON reads: pollers get 304s instead of bodies when nothing changed.
+
+Reads of one video (its status, clips and transcript — what a dashboard polls) go further:
+their ETags are remembered in Redis at the video's current version
+(clipforge/api/remembered_etags.py), so a poll that sends the ETag it last saw is answered
+304 here, after authentication and the rate limit, without routing, the database or building
+the body.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import re
 
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from clipforge.api.auth import Principal, current_principal
+from clipforge.api.errors import ApiError, error_response
+from clipforge.api.remembered_etags import Lookup, RememberedETags
+from clipforge.metrics import ROUTE_TEMPLATE_KEY
+
+#: The reads whose ETags are remembered, and their route templates (metrics, access log).
+_VIDEO_READS = re.compile(
+    r"^/v1/videos/(?P<video_id>[A-Za-z0-9_-]{1,64})(?P<what>/clips|/transcript)?$"
+)
+#: `_remembered_read` answered the request itself.
+_ANSWERED = object()
+_TEMPLATES = {
+    None: "/v1/videos/{video_id}",
+    "/clips": "/v1/videos/{video_id}/clips",
+    "/transcript": "/v1/videos/{video_id}/transcript",
+}
+
+
+def _etag(body: bytes) -> str:
+    return 'W/"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+
+
+def _tags(header: str | None) -> list[str]:
+    return [t.strip() for t in header.split(",")] if header else []
 
 
 class ETagMiddleware:
@@ -17,6 +51,7 @@ class ETagMiddleware:
     def __init__(self, app: ASGIApp, max_age: int) -> None:
         self.app = app
         self.max_age = max_age
+        self._cache_control = f"private, max-age={max_age}".encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -26,7 +61,12 @@ class ETagMiddleware:
         ):
             await self.app(scope, receive, send)
             return
-        request_tag = next((v.decode() for k, v in scope["headers"] if k == b"if-none-match"), None)
+        request_tags = _tags(
+            next((v.decode() for k, v in scope["headers"] if k == b"if-none-match"), None)
+        )
+        remembered = await self._remembered_read(scope, receive, send, request_tags)
+        if remembered is _ANSWERED:
+            return  # a 304, or the caller's 401/429
         start: Message | None = None
         chunks: list[bytes] = []
         passthrough = False
@@ -49,22 +89,76 @@ class ETagMiddleware:
                 return
             assert start is not None
             body = b"".join(chunks)
-            etag = 'W/"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+            etag = _etag(body)
+            if isinstance(remembered, _Remembering):
+                await remembered.keep(etag)
             headers = [
                 (k, v)
                 for k, v in start.get("headers", [])
                 if k not in (b"etag", b"cache-control", b"content-length")
             ]
-            headers += [
-                (b"etag", etag.encode()),
-                (b"cache-control", f"private, max-age={self.max_age}".encode()),
-            ]
-            if request_tag is not None and etag in [t.strip() for t in request_tag.split(",")]:
-                await send({"type": "http.response.start", "status": 304, "headers": headers})
-                await send({"type": "http.response.body", "body": b""})
+            if etag in request_tags:
+                await self._not_modified(send, etag, headers)
                 return
             headers.append((b"content-length", str(len(body)).encode()))
-            await send({**start, "headers": headers})
+            await send({**start, "headers": [*headers, *self._validators(etag)]})
             await send({"type": "http.response.body", "body": body})
 
         await self.app(scope, receive, capture)
+
+    def _validators(self, etag: str) -> list[tuple[bytes, bytes]]:
+        return [(b"etag", etag.encode()), (b"cache-control", self._cache_control)]
+
+    async def _not_modified(
+        self, send: Send, etag: str, headers: list[tuple[bytes, bytes]] | None = None
+    ) -> None:
+        headers = [*(headers or []), *self._validators(etag)]
+        await send({"type": "http.response.start", "status": 304, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def _remembered_read(
+        self, scope: Scope, receive: Receive, send: Send, request_tags: list[str]
+    ) -> _Remembering | object | None:
+        """For a read of one video: `_ANSWERED` when answered here; otherwise how to remember
+        the ETag once the route has answered (None: not such a read, or no Redis)."""
+        match = _VIDEO_READS.match(scope["path"])
+        store: RememberedETags | None = getattr(scope["app"].state, "remembered_etags", None)
+        if match is None or store is None:
+            return None
+        scope[ROUTE_TEMPLATE_KEY] = _TEMPLATES[match["what"]]
+        request = Request(scope, receive)
+        try:
+            principal = await current_principal(request)
+        except ApiError as exc:
+            response = error_response(exc.status, exc.code, exc.message, headers=exc.headers)
+            await response(scope, receive, send)
+            return _ANSWERED
+        except Exception:  # e.g. the database is down: the route will answer that properly
+            return None
+        video_id = match["video_id"]
+        host = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"host"), "")
+        read = f"{host}{scope['path']}?{scope.get('query_string', b'').decode('latin-1')}"
+        lookup = await store.lookup(video_id, read)
+        if lookup is None:
+            return None
+        if request_tags and lookup.answers(principal.user.id, request_tags):
+            assert lookup.etag is not None
+            await self._not_modified(send, lookup.etag)
+            return _ANSWERED
+        return _Remembering(store, video_id, read, principal, lookup)
+
+
+class _Remembering:
+    """Keeps the ETag a route answered, at the version read before the route ran."""
+
+    def __init__(
+        self, store: RememberedETags, video_id: str, read: str, principal: Principal, at: Lookup
+    ) -> None:
+        self._store = store
+        self._video_id = video_id
+        self._read = read
+        self._owner_id = principal.user.id
+        self._version = at.version
+
+    async def keep(self, etag: str) -> None:
+        await self._store.remember(self._video_id, self._read, self._owner_id, etag, self._version)

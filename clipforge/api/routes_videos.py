@@ -25,10 +25,8 @@ from clipforge.api.schemas import (
     VideoList,
     VideoOut,
 )
-from clipforge.api.status_cache import StatusCache
 from clipforge.api.stored_files import stored_file_response
 from clipforge.api.upload import BadUpload, UploadTooLarge, receive_upload
-from clipforge.bootstrap import Resources
 from clipforge.domain.subtitles import to_srt, to_vtt, transcript_cues
 from clipforge.domain.transcript import Transcript
 
@@ -147,8 +145,6 @@ async def redetect_video(
     result = await services.redetect_video(
         res, caller.user.id, video_id, body.model_dump(exclude_none=True)
     )
-    # Ready -> queued happened here: pollers must see it now, not after the status cache TTL.
-    await _status_cache(res).invalidate(caller.user.id, video_id)
     return _submitted(request, result)
 
 
@@ -170,24 +166,13 @@ async def list_videos(
     )
 
 
-def _status_cache(res: Resources) -> StatusCache:
-    return StatusCache(res.redis, res.settings.redis_prefix, res.settings.status_cache_seconds)
-
-
 @router.get("/{video_id}", response_model=VideoOut, responses=_ERRORS)
 async def get_video(
     video_id: str, request: Request, res: ResourcesDep, caller: CurrentPrincipal
 ) -> Response:
-    """The status poll, the hottest read: served from the short status cache when it can be.
-
-    `Cache-Control: no-cache` skips the cache (and refreshes it).
-    """
-    cache = _status_cache(res)
-    fresh = "no-cache" in request.headers.get("cache-control", "")
-    video = None if fresh else await cache.get(caller.user.id, video_id)
-    if video is None:
-        video = await asyncio.to_thread(services.get_video, res, caller.user.id, video_id)
-        await cache.put(video)
+    """The status poll, the hottest read. A poll that sends the ETag it last saw is usually
+    answered 304 before it gets here (clipforge/api/caching.py)."""
+    video = await asyncio.to_thread(services.get_video, res, caller.user.id, video_id)
     # Serialised here by pydantic's own encoder: the model is built from trusted values,
     # so FastAPI's second validation pass would only cost time on every poll.
     return Response(video_out(video, request).model_dump_json(), media_type="application/json")
@@ -250,8 +235,6 @@ async def retry_video(
     video_id: str, request: Request, res: ResourcesDep, caller: CurrentPrincipal
 ) -> SubmittedResponse:
     result = await services.retry_video(res, caller.user.id, video_id)
-    # The status changed here, not in a worker: pollers must see it now, not after the TTL.
-    await _status_cache(res).invalidate(caller.user.id, video_id)
     return _submitted(request, result)
 
 

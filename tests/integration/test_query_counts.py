@@ -3,41 +3,21 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import httpx
 import pytest
-from sqlalchemy import Engine, event, select
+from sqlalchemy import Engine, select
 
 from clipforge import accounts
 from clipforge.api.app import create_app
 from clipforge.api.key_cache import KeyCache
 from clipforge.db import repository
 from clipforge.db.tables import Clip, Export, ExportBatch, Video
+from tests.support.statements import counting
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 SMALL, LARGE = 2, 12
-
-
-class StatementCounter:
-    def __init__(self) -> None:
-        self.statements: list[str] = []
-
-
-@contextmanager
-def counting(engine: Engine) -> Iterator[StatementCounter]:
-    counter = StatementCounter()
-
-    def before(_conn, _cursor, statement, _params, _context, _many) -> None:
-        counter.statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield counter
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
 
 
 @pytest.fixture
@@ -166,12 +146,16 @@ async def test_batch_status_does_not_grow_with_its_items(api, resources):
     assert len(large) <= 3, large
 
 
-async def test_status_poll_costs_no_statement_once_cached(api, resources):
+async def test_status_poll_with_its_etag_costs_no_statement(api, resources):
     client, owner = api
     video_id = _video(resources, owner)
     first = await _statements(client, resources.engine, f"/v1/videos/{video_id}")
     assert len(first) == 1, first
-    assert await _statements(client, resources.engine, f"/v1/videos/{video_id}") == []
+    etag = (await client.get(f"/v1/videos/{video_id}")).headers["etag"]
+    with counting(resources.engine) as counter:
+        polled = await client.get(f"/v1/videos/{video_id}", headers={"If-None-Match": etag})
+    assert polled.status_code == 304
+    assert counter.statements == []
 
 
 async def test_the_counter_sees_an_n_plus_one(resources):
