@@ -25,8 +25,10 @@ A different edge is taken only when it is clearly better than the chosen one, al
 the duration range, and never by taking in a filler sentence, a sentence that turns away
 ("Okay, ...", "Anyway, ..."), a listener's reaction or echo ("Wow.", "That's so true, ...",
 "Twice it mattered."), sentences after the end that share no word with the clip, or by
-crossing a pause as long as the speaker's longest. A clip that holds a listener's response
-after its first line is first cut back to the line before it: the story ended there.
+crossing a pause as long as the speaker's longest. A clip that holds such a pause (one the
+next line does not carry on from) is first narrowed to its longest stretch between them, and
+a clip that holds a listener's response after its first line is cut back to the line before
+it: the story ended there.
 """
 
 from __future__ import annotations
@@ -208,6 +210,31 @@ def before_reaction(ev: EdgeEvidence, i: int, j: int, fits: Callable[[int, int],
     return j
 
 
+def within_walls(
+    ev: EdgeEvidence, i: int, j: int, fits: Callable[[int, int], bool]
+) -> tuple[int, int]:
+    """The clip (i, j) narrowed to its longest stretch between wall-like pauses, where that
+    stretch still fits the duration range.
+
+    An edge never moves across a pause near the speaker's longest (`WALL`): that is where one
+    thing ended and another began. A window chosen by its score can still hold one, when
+    the thing before or after it (a listener's remark, the host's next question, a story's
+    tail that the next turn answers) scores well enough to ride along."""
+    walls = [
+        g
+        for g in range(i, j)
+        if ev.pause_after(g) >= WALL and continuation(ev.infos[g], ev.infos[g + 1]) < 0.5
+    ]
+    if not walls:
+        return i, j
+    firsts = [i, *(g + 1 for g in walls)]
+    lasts = [*walls, j]
+    pieces = [(a, b) for a, b in zip(firsts, lasts, strict=True) if fits(a, b)]
+    if not pieces:
+        return i, j
+    return max(pieces, key=lambda p: p[1] - p[0])
+
+
 def _may_take_in(
     ev: EdgeEvidence, added: range, crossed: range, body: set[str], opening: bool = False
 ) -> bool | None:
@@ -305,6 +332,7 @@ def refine_all(
         def free(a: int, b: int, n: int = n) -> bool:
             return all(b < x or a > y for m, (x, y) in enumerate(out) if m != n)
 
+        i, j = within_walls(ev, i, j, fits)
         j = refine_end(ev, i, j, fits, free)
         out[n] = (refine_start(ev, i, j, fits, free), j)
     return out
