@@ -142,7 +142,21 @@ def is_backchannel(toks: Sequence[str]) -> bool:
         return False
     if any(t in lx.THIRD_PERSON for t in toks) or toks[0] in lx.LINKING_OPENERS:
         return False
+    if denies(toks):
+        return False
     return all(t in lx.BACKCHANNEL_WORDS or t in lx.STOPWORDS for t in toks)
+
+
+def denies(toks: Sequence[str]) -> bool:
+    """Whether a short line is the speaker's own denial ("It isn't.", "I didn't have one.",
+    "I couldn't see anything."): a statement opening on its subject, with a negated verb.
+    A listener agrees or judges ("Right.", "That's true."); a denial is a beat of the story
+    or argument being told (the claim, then "It isn't."), not a back-channel."""
+    return (
+        len(toks) >= 2
+        and toks[0] in lx.NARRATING_SUBJECTS
+        and any(t in lx.NEGATIONS or t.endswith("n't") for t in toks[1:])
+    )
 
 
 #: A reaction is said in a few words; a longer opening clause is the speaker's own statement.

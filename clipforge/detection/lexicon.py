@@ -391,6 +391,8 @@ REACTION_LEADS: frozenset[str] = wordset(
 )
 #: Pronouns of a third person: a short line about one tells of someone, it does not answer.
 THIRD_PERSON: frozenset[str] = wordset("he she they him her them he's she's they're")
+#: Subjects a speaker's own short statement opens on ("It isn't.", "I didn't have one.").
+NARRATING_SUBJECTS: frozenset[str] = wordset("i it we i'd i've i'm it's we'd we've we're")
 #: Conjunctions that, opening a short line, carry on the speaker's own sentence.
 LINKING_OPENERS: frozenset[str] = wordset("and because but so or")
 

@@ -221,6 +221,22 @@ def test_a_storys_short_last_line_is_not_cross_talk(text: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "text", ["It isn't.", "It wasn't.", "I didn't have one.", "I couldn't see anything."]
+)
+def test_a_speakers_own_short_denial_is_not_cross_talk(text: str) -> None:
+    # Only function words, like "Yeah, right.", but a subject with a negated verb: a beat
+    # of the story being told ("People assume the danger is storms. It isn't.").
+    weight, _ = filler_weight(text)
+    assert weight < 0.5
+
+
+@pytest.mark.parametrize("text", ["That's true.", "You're right.", "No.", "Not really."])
+def test_agreeing_or_a_bare_no_is_still_cross_talk(text: str) -> None:
+    weight, kind = filler_weight(text)
+    assert weight == 1.0 and kind == "cross-talk"
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "Wow.",
