@@ -69,6 +69,14 @@ class Seeded:
     clip_ids: tuple[str, ...]
 
 
+@dataclass(slots=True)
+class Watching:
+    """The video a user's dashboard shows: their finished one, until they upload a new one
+    and follow it through the pipeline."""
+
+    video_id: str
+
+
 # --- seeding ---------------------------------------------------------------------------------
 
 
@@ -209,12 +217,26 @@ def percentile(values: list[float], q: float) -> float:
 
 
 async def dashboard_user(
-    connection: KeepAliveConnection, user: Seeded, start: float, stop: float, rec: Recorder
+    connection: KeepAliveConnection,
+    user: Seeded,
+    start: float,
+    stop: float,
+    rec: Recorder,
+    session_seconds: float,
+    watching: Watching,
 ) -> None:
-    """One open dashboard on its own keep-alive connection, as a browser tab holds one."""
+    """One open dashboard on its own keep-alive connection, as a browser tab holds one.
+
+    Opening the page reads the status, the clips and the transcript; then the page polls
+    the status every 2 s and revalidates the clips every 10 s and the transcript every 30 s,
+    sending the ETags it holds. Users come and go: on average every `session_seconds` this
+    one leaves and a new one opens the page afresh, with no ETags. After an upload, the page
+    shows the new video (its status changes as workers process it).
+    """
     auth = {"Authorization": f"Bearer {user.secret}"}
     etags: dict[str, str] = {}
-    due = start
+    leave_chance = POLL_SECONDS / session_seconds
+    shown = watching.video_id
 
     async def get(path: str) -> int:
         headers = dict(auth)
@@ -225,23 +247,31 @@ async def dashboard_user(
             etags[path] = reply.etag
         return reply.status
 
+    due = start
     tick = 0
     try:
         while due < stop:
             await asyncio.sleep(max(0.0, due - time.perf_counter()))
-            await rec.timed("status", due, get(f"/v1/videos/{user.video_id}"))
+            if tick > 0 and (watching.video_id != shown or random.random() < leave_chance):
+                etags.clear()  # another page, or another person opening this one
+                shown, tick = watching.video_id, 0
+            await rec.timed("status", due, get(f"/v1/videos/{shown}"))
             if tick % CLIPS_EVERY == 0:
-                await rec.timed("clips", due, get(f"/v1/videos/{user.video_id}/clips"))
-            if tick % TRANSCRIPT_EVERY == TRANSCRIPT_EVERY // 2:
-                await rec.timed("transcript", due, get(f"/v1/videos/{user.video_id}/transcript"))
+                await rec.timed("clips", due, get(f"/v1/videos/{shown}/clips"))
+            if tick % TRANSCRIPT_EVERY == 0:
+                await rec.timed("transcript", due, get(f"/v1/videos/{shown}/transcript"))
             tick += 1
             due += POLL_SECONDS
     finally:
         connection.close()
 
 
-async def _status_of(call: Awaitable[httpx.Response]) -> int:
-    return (await call).status_code
+async def _status_of(call: Awaitable[httpx.Response], watching: Watching | None = None) -> int:
+    """The answer's status; an accepted upload switches the uploader's dashboard to it."""
+    response = await call
+    if watching is not None and response.status_code == 202:
+        watching.video_id = response.json()["video_id"]
+    return response.status_code
 
 
 async def steady_actions(
@@ -249,6 +279,7 @@ async def steady_actions(
     per_minute: float,
     clients: list[httpx.AsyncClient],
     users: list[Seeded],
+    watching: list[Watching],
     upload: bytes,
     start: float,
     stop: float,
@@ -275,7 +306,8 @@ async def steady_actions(
                 headers=auth,
                 json={"aspect_ratio": "9:16", "caption_style": "pop", "quality": "draft"},
             )
-        task = asyncio.ensure_future(rec.timed(kind, due, _status_of(call)))
+        follow = watching[index] if kind == "upload" else None
+        task = asyncio.ensure_future(rec.timed(kind, due, _status_of(call, follow)))
         pending.add(task)
         task.add_done_callback(pending.discard)
         due += 60 / per_minute
@@ -341,6 +373,7 @@ async def run_level(
         )
         for url in api_urls
     ]
+    watching = [Watching(user.video_id) for user in users]
     # Users are spread over the API processes as a load balancer would (round robin).
     addresses = [urlsplit(url) for url in api_urls]
     connections = [
@@ -348,10 +381,12 @@ async def run_level(
         for a in (addresses[i % len(addresses)] for i in range(len(users)))
     ]
     begin = time.perf_counter()
-    # Users open their dashboards spread over one poll interval, as real ones would be.
+    # Users open their dashboards spread over the ramp, as a crowd arrives; measured once all
+    # of them are there (and `--warmup` more seconds).
     start = begin + 1.0
-    stop = start + args.duration
-    rec = Recorder(measure_from=start + args.warmup)
+    measure_from = start + args.ramp + args.warmup
+    stop = measure_from + args.duration
+    rec = Recorder(measure_from=measure_from)
     wall_offset = time.time() - time.perf_counter()  # perf_counter -> epoch seconds
     cpu_before = resource.getrusage(resource.RUSAGE_SELF)
     api_before = sum(_cpu_seconds(p) for p in api_pids)
@@ -360,20 +395,38 @@ async def run_level(
             dashboard_user(
                 connections[i],
                 user,
-                start + random.uniform(0, POLL_SECONDS),
+                start + random.uniform(0, args.ramp),
                 stop,
                 rec,
+                args.session_seconds,
+                watching[i],
             )
             for i, user in enumerate(users)
         ]
         tasks.append(
             steady_actions(
-                "upload", args.uploads_per_minute, clients, users, upload, start, stop, rec
+                "upload",
+                args.uploads_per_minute,
+                clients,
+                users,
+                watching,
+                upload,
+                start,
+                stop,
+                rec,
             )
         )
         tasks.append(
             steady_actions(
-                "export", args.exports_per_minute, clients, users, upload, start, stop, rec
+                "export",
+                args.exports_per_minute,
+                clients,
+                users,
+                watching,
+                upload,
+                start,
+                stop,
+                rec,
             )
         )
         await asyncio.gather(*tasks)
@@ -465,8 +518,19 @@ def _print(results: list[LevelResult]) -> None:
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", default="500,1000,2000", help="concurrent users per level")
-    parser.add_argument("--duration", type=float, default=45.0, help="seconds per level")
-    parser.add_argument("--warmup", type=float, default=5.0, help="seconds not measured")
+    parser.add_argument("--duration", type=float, default=40.0, help="measured seconds per level")
+    parser.add_argument(
+        "--ramp", type=float, default=20.0, help="seconds over which the users arrive"
+    )
+    parser.add_argument(
+        "--warmup", type=float, default=5.0, help="seconds after the ramp not measured"
+    )
+    parser.add_argument(
+        "--session-seconds",
+        type=float,
+        default=300.0,
+        help="mean time a user keeps one dashboard open before another opens it afresh",
+    )
     parser.add_argument("--apis", type=int, default=2, help="API processes")
     parser.add_argument("--workers", type=int, default=1, help="worker processes")
     parser.add_argument("--uploads-per-minute", type=float, default=6.0)

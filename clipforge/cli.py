@@ -88,6 +88,9 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     from clipforge.queues.worker import serve_workers
 
     names = [parse_queue_name(q) for q in args.queue] if args.queue else list(ALL_QUEUES)
+    # Media work is batch work: on a shared host the API's requests come first. ffmpeg and
+    # the recogniser's threads inherit the priority.
+    os.nice(settings.worker_nice)
     res = build_resources(settings)
     check_eviction_policy(settings, res.redis_url)
     start_worker_metrics_server(settings.worker_metrics_port)

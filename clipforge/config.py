@@ -92,6 +92,13 @@ class Settings(BaseSettings):
         description="Stalls (worker died mid-job) a job survives; one more fails it with a reason.",
     )
     worker_shutdown_seconds: float = Field(default=60.0, ge=0, description="SIGTERM drain limit.")
+    worker_nice: int = Field(
+        default=10,
+        ge=0,
+        le=19,
+        description="How much `clipforge worker` lowers its CPU priority (and its ffmpeg's),"
+        " so an API on the same host answers promptly while media is processed; 0: not at all.",
+    )
 
     # --- import ---------------------------------------------------------------------------
     max_upload_bytes: int = Field(default=2 * 1024**3, ge=1)

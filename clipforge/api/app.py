@@ -58,6 +58,9 @@ def create_app(
         version="0.1.0",
         summary="Long video in, short captioned clips out.",
         lifespan=lifespan,
+        # Off: /metrics and the access log are ours (Prometheus, JSON lines); FastAPI's own
+        # OpenTelemetry hooks would otherwise ask for their providers on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     if resources is not None:
         # Usable without running the lifespan (tests).
