@@ -78,6 +78,15 @@ class Silences:
         """Seconds of the longest pause inside [start, end]; 0 when there is none."""
         return max((r.seconds for r in self.runs(start, end)), default=0.0)
 
+    def voiced(self, start: float, end: float) -> bool:
+        """Whether the audio shows mostly sound, not silence, in [start, end]: between two
+        words' timings, speech the recogniser left out (a dropped word), not a pause.
+        A stretch shorter than MIN_PAUSE_SECONDS is never called voiced."""
+        if end - start < MIN_PAUSE_SECONDS:
+            return False
+        quiet = sum(r.seconds for r in self.runs(start, end))
+        return quiet < 0.5 * (end - start)
+
 
 def sentence_pause(silences: Silences, last_start: float, next_end: float) -> float:
     """The longest pause between one sentence and the next.

@@ -95,18 +95,28 @@ def lexical_depth(infos: Sequence[SentenceInfo]) -> list[float]:
 
 
 def pause_evidence(
-    infos: Sequence[SentenceInfo], heard: Sequence[float] | None = None
+    infos: Sequence[SentenceInfo],
+    heard: Sequence[float] | None = None,
+    spoken: Sequence[bool] | None = None,
 ) -> list[float]:
     """0-1 per gap: how much longer the pause is than the speaker's median pause.
 
     A gap's pause is the longer of the word timings' gap and `heard[g]`, the silence the
     audio shows there: recognisers often stretch a word over the pause after or before it.
+    Where `spoken[g]` says the audio shows mostly sound between the words' timings, the
+    gap is speech the recogniser did not write down, and only `heard[g]` counts.
     """
     gaps = [max(0.0, b.start - a.end) for a, b in itertools.pairwise(infos)]
     if heard is not None:
         if len(heard) != len(gaps):
             raise ValueError("heard must hold one pause per gap between sentences")
         gaps = [max(g, h) for g, h in zip(gaps, heard, strict=True)]
+    if heard is not None and spoken is not None:
+        # Where the audio shows sound through most of the words' gap, the recogniser left
+        # speech out (a word it dropped, laughter): only the silence heard is a pause.
+        if len(spoken) != len(gaps):
+            raise ValueError("spoken must hold one flag per gap between sentences")
+        gaps = [h if s else g for g, h, s in zip(gaps, heard, spoken, strict=True)]
     ordered = sorted(gaps)
     median = ordered[len(ordered) // 2]
     high = ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))]

@@ -8,7 +8,6 @@ from clipforge.detection import detect_highlights
 from clipforge.detection.analysis import analyse
 from clipforge.detection.pauses import (
     ROOM_SECONDS,
-    Run,
     Silences,
     offset,
     onset,
@@ -38,9 +37,11 @@ def track(seconds: float, quiet: list[tuple[float, float]]) -> list[float]:
 
 def test_runs_are_whole_silent_hops_inside_the_range() -> None:
     silences = Silences(HOP, track(5.0, [(1.0, 1.5), (3.0, 3.1), (4.0, 4.4)]))
-    assert silences.runs(0.0, 5.0) == [Run(1.0, pytest.approx(1.5)), Run(4.0, pytest.approx(4.4))]
+    edges = [t for r in silences.runs(0.0, 5.0) for t in (r.start, r.end)]
+    assert edges == pytest.approx([1.0, 1.5, 4.0, 4.4])
     # A hop only partly inside the range does not count: the run is cut to the range.
-    assert silences.runs(1.15, 5.0)[0] == Run(pytest.approx(1.2), pytest.approx(1.5))
+    cut = silences.runs(1.15, 5.0)[0]
+    assert (cut.start, cut.end) == pytest.approx((1.2, 1.5))
     assert silences.longest(0.0, 3.5) == pytest.approx(0.5)
     assert silences.longest(1.6, 3.9) == 0.0  # 0.1 s is a consonant's closure, not a pause
 
@@ -100,6 +101,28 @@ def test_a_heard_pause_strengthens_its_gap_where_word_timings_show_none() -> Non
     assert loud[2] > plain[2]
     assert loud[2] == max(loud)
     assert segment(infos, heard).strength[2] > segment(infos).strength[2]
+
+
+def test_voiced_means_mostly_sound_between_the_words() -> None:
+    silences = Silences(HOP, track(6.0, [(1.0, 1.9), (3.0, 3.3)]))
+    assert not silences.voiced(1.0, 2.0)  # 0.9 s of 1 s silent: a pause
+    assert silences.voiced(3.0, 4.0)  # 0.3 s of 1 s silent: speech the words leave out
+    assert silences.voiced(4.0, 5.0)  # no silence at all
+    assert not silences.voiced(4.0, 4.1)  # too short to tell
+
+
+def test_a_word_gap_the_audio_shows_full_of_sound_is_no_pause() -> None:
+    # The recogniser dropped a word after sentence 2: its timings show a 2 s gap, but the
+    # audio shows only the ordinary 0.5 s of silence there.
+    infos = [analyse(s) for s in split_sentences(build(STORY, gaps={2: 2.0}))]
+    heard = [0.5, 0.5, 0.5, 0.5, 0.5]
+    dropped = [False, False, True, False, False]
+    assert pause_evidence(infos, heard)[2] == 1.0
+    assert pause_evidence(infos, heard, dropped)[2] == 0.0
+    # A gap the audio shows silent keeps the word timings' evidence.
+    assert pause_evidence(infos, heard, [False] * 5)[2] == 1.0
+    with pytest.raises(ValueError, match="one flag per gap"):
+        pause_evidence(infos, heard, [True])
 
 
 def test_heard_pauses_must_match_the_gaps() -> None:
