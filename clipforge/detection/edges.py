@@ -25,10 +25,10 @@ A different edge is taken only when it is clearly better than the chosen one, al
 the duration range, and never by taking in a filler sentence, a sentence that turns away
 ("Okay, ...", "Anyway, ..."), a listener's reaction or echo ("Wow.", "That's so true, ...",
 "Twice it mattered."), sentences after the end that share no word with the clip, or by
-crossing a pause as long as the speaker's longest. A clip that holds such a pause (one the
-next line does not carry on from) is first narrowed to its longest stretch between them, and
-a clip that holds a listener's response after its first line is cut back to the line before
-it: the story ended there.
+crossing a pause as long as the speaker's longest. A clip that holds a clear pause (one the
+next line does not carry on from) is first narrowed to its longest stretch between such
+pauses, and a clip that holds a listener's response after its first line is cut back to the
+line before it: the story ended there.
 """
 
 from __future__ import annotations
@@ -56,6 +56,12 @@ FOLLOW = 2
 #: Pause evidence (0-1, against the speaker's own pauses) that an end never moves across:
 #: a pause near the longest the speaker makes is where one thing ended and another began.
 WALL = 0.75
+
+#: Pause evidence at which a chosen clip is split, keeping its longest stretch: a pause
+#: clearly longer than the speaker's usual ones (halfway to the longest). Lower than WALL:
+#: an edge is moved only on strong evidence, but a clip of one thing holds no clear pause
+#: that the next line does not carry on from.
+SPLIT = 0.5
 
 #: Phrases that announce more to come: a clip ending on one stops before its point.
 ANNOUNCEMENTS: tuple[str, ...] = (
@@ -210,25 +216,26 @@ def before_reaction(ev: EdgeEvidence, i: int, j: int, fits: Callable[[int, int],
     return j
 
 
-def within_walls(
+def within_pauses(
     ev: EdgeEvidence, i: int, j: int, fits: Callable[[int, int], bool]
 ) -> tuple[int, int]:
-    """The clip (i, j) narrowed to its longest stretch between wall-like pauses, where that
-    stretch still fits the duration range.
+    """The clip (i, j) narrowed to its longest stretch (in sentences, the earlier on a tie)
+    between clear pauses (`SPLIT`), where that stretch still fits the duration range.
 
-    An edge never moves across a pause near the speaker's longest (`WALL`): that is where one
-    thing ended and another began. A window chosen by its score can still hold one, when
-    the thing before or after it (a listener's remark, the host's next question, a story's
-    tail that the next turn answers) scores well enough to ride along."""
-    walls = [
+    A window chosen by its score can hold such a pause when the thing before or after it (a
+    listener's remark, the host's next question, a story's tail that the next turn answers)
+    scores well enough to ride along. A pause that the next line carries on from ("... who
+    has more at 65? And it does.", or a line repeating most of its words) is a dramatic
+    pause inside one thought, and does not split."""
+    splits = [
         g
         for g in range(i, j)
-        if ev.pause_after(g) >= WALL and continuation(ev.infos[g], ev.infos[g + 1]) < 0.5
+        if ev.pause_after(g) >= SPLIT and continuation(ev.infos[g], ev.infos[g + 1]) < 0.5
     ]
-    if not walls:
+    if not splits:
         return i, j
-    firsts = [i, *(g + 1 for g in walls)]
-    lasts = [*walls, j]
+    firsts = [i, *(g + 1 for g in splits)]
+    lasts = [*splits, j]
     pieces = [(a, b) for a, b in zip(firsts, lasts, strict=True) if fits(a, b)]
     if not pieces:
         return i, j
@@ -332,7 +339,7 @@ def refine_all(
         def free(a: int, b: int, n: int = n) -> bool:
             return all(b < x or a > y for m, (x, y) in enumerate(out) if m != n)
 
-        i, j = within_walls(ev, i, j, fits)
+        i, j = within_pauses(ev, i, j, fits)
         j = refine_end(ev, i, j, fits, free)
         out[n] = (refine_start(ev, i, j, fits, free), j)
     return out

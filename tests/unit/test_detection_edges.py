@@ -6,6 +6,7 @@ from __future__ import annotations
 from clipforge.detection.analysis import SentenceInfo, analyse
 from clipforge.detection.edges import (
     MARGIN,
+    SPLIT,
     WALL,
     EdgeEvidence,
     announces,
@@ -17,7 +18,7 @@ from clipforge.detection.edges import (
     refine_end,
     refine_start,
     start_quality,
-    within_walls,
+    within_pauses,
 )
 from clipforge.detection.segmentation import Segmentation
 from clipforge.detection.sentences import split_sentences
@@ -111,33 +112,34 @@ def test_an_end_never_moves_across_a_wall_like_pause() -> None:
     assert refine_end(ev, 0, 2, always, always) == 2
 
 
-def test_a_clip_holding_a_wall_like_pause_keeps_its_longest_stretch() -> None:
-    # The story (0-4), a wall, then the start of the next topic riding along (5-6).
-    ev = evidence(STORY, [0.1, 0.1, 0.1, 0.1, WALL, 0.1])
-    assert within_walls(ev, 0, 6, always) == (0, 4)
-    # A head before the wall goes the same way: the longer stretch after it is kept.
-    head = evidence(STORY, [0.1, WALL, 0.1, 0.1, 0.1, 0.1])
-    assert within_walls(head, 0, 6, always) == (2, 6)
-    # refine_all narrows before it refines, so the end never comes back over the wall.
-    assert refine_all(ev, [(0, 6)], lambda i, k: k < 7) == [(0, 4)]
+def test_a_clip_holding_a_clear_pause_keeps_its_longest_stretch() -> None:
+    # The story (0-4), a clear pause, then the start of the next topic riding along (5-6).
+    ev = evidence(STORY, [0.1, 0.1, 0.1, 0.1, SPLIT, 0.1])
+    assert within_pauses(ev, 0, 6, always) == (0, 4)
+    # A head before the pause goes the same way: the longer stretch after it is kept.
+    head = evidence(STORY, [0.1, SPLIT, 0.1, 0.1, 0.1, 0.1])
+    assert within_pauses(head, 0, 6, always) == (2, 6)
+    # refine_all narrows before it refines, and the end does not come back over a wall.
+    walled = evidence(STORY, [0.1, 0.1, 0.1, 0.1, WALL, 0.1])
+    assert refine_all(walled, [(0, 6)], lambda i, k: k < 7) == [(0, 4)]
 
 
-def test_a_wall_stays_inside_a_clip_that_would_otherwise_be_too_short() -> None:
-    ev = evidence(STORY, [0.1, 0.1, 0.1, 0.1, WALL, 0.1])
-    assert within_walls(ev, 0, 6, lambda i, k: k - i >= 5) == (0, 6)
-    # A shorter pause is no wall at all.
-    below = evidence(STORY, [0.1, 0.1, 0.1, 0.1, WALL - 0.05, 0.1])
-    assert within_walls(below, 0, 6, always) == (0, 6)
+def test_a_clear_pause_stays_inside_a_clip_that_would_otherwise_be_too_short() -> None:
+    ev = evidence(STORY, [0.1, 0.1, 0.1, 0.1, SPLIT, 0.1])
+    assert within_pauses(ev, 0, 6, lambda i, k: k - i >= 5) == (0, 6)
+    # An ordinary pause splits nothing.
+    below = evidence(STORY, [0.1, 0.1, 0.1, 0.1, SPLIT - 0.05, 0.1])
+    assert within_pauses(below, 0, 6, always) == (0, 6)
 
 
-def test_a_pause_the_next_line_carries_on_from_is_no_wall() -> None:
+def test_a_pause_the_next_line_carries_on_from_does_not_split() -> None:
     # A dramatic pause before "And ..." (or a line repeating the one before) is the same
     # thought going on, not one thing ending and another beginning.
     texts = [*STORY[:3], "Who kept buying the bread?", "And they all did.", *STORY[5:]]
     ev = evidence(texts, [0.1, 0.1, 0.1, 1.0, 0.1, 0.1])
-    assert within_walls(ev, 0, 6, always) == (0, 6)
+    assert within_pauses(ev, 0, 6, always) == (0, 6)
     told = [*STORY[:3], "Who kept buying the bread?", "Rockets did.", *STORY[5:]]
-    assert within_walls(evidence(told, [0.1, 0.1, 0.1, 1.0, 0.1, 0.1]), 0, 6, always) == (0, 3)
+    assert within_pauses(evidence(told, [0.1, 0.1, 0.1, 1.0, 0.1, 0.1]), 0, 6, always) == (0, 3)
 
 
 def test_an_end_never_takes_in_filler() -> None:
