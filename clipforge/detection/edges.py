@@ -33,6 +33,7 @@ line before it: the story ended there.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -92,8 +93,18 @@ _LIST_OPENERS = lx.wordset("first firstly one")
 #: Cue words that, opening a sentence, turn away from the topic at hand (to the room, the
 #: show, another subject): discourse cues are among the surest marks of a segment boundary.
 SHIFT_CUES = lx.wordset("okay ok anyway sorry alright")
+#: A cue word set off from what follows ("Okay, ...", "Anyway." but not "Okay stood for ...").
+_CUE = re.compile(r"^\W*(\w+)\s*(?:[,.;:!?…—–-]|$)")
 #: A following sentence opening on one of these carries the last one's thought on.
 _CARRY_ON = lx.wordset("and but so or because which then also plus though")
+
+
+def turns_away(info: SentenceInfo) -> bool:
+    """Whether a sentence opens on a cue that turns away from the topic ("Okay, ...",
+    "Anyway, ...", "Sorry."): a cue word set off by punctuation. The same word running on
+    into the sentence is a word like any other ("Okay stood for 'all correct'.")."""
+    found = _CUE.match(info.text)
+    return found is not None and found.group(1).lower() in SHIFT_CUES
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,7 +273,7 @@ def _may_take_in(
     infos = [ev.infos[k] for k in added]
     if any(info.filler >= FILLER_LIMIT for info in infos) or any(map(ev.responds, added)):
         return None
-    if any(info.first_token in SHIFT_CUES for info in infos[1 if opening else 0 :]):
+    if any(map(turns_away, infos[1 if opening else 0 :])):
         return None
     return opening or any(set(info.stems) & body for info in infos)
 
@@ -310,7 +321,10 @@ def refine_start(
     AHEAD before or BACK after is clearly better (by MARGIN); the mirror of `refine_end`."""
     best, best_quality = i, start_quality(ev, i, j) + MARGIN
     body = _stems(ev, i, j)
-    for k in range(i - 1, max(-1, i - AHEAD - 1), -1):
+    # A clip opening on a cue that turns to something new ("Anyway, ...") starts there at
+    # the earliest: what lies before the cue is what it turned away from.
+    back = 0 if turns_away(ev.infos[i]) else AHEAD
+    for k in range(i - 1, max(-1, i - back - 1), -1):
         ok = _may_take_in(ev, range(k, i), range(k, i), body, opening=True)
         if ok is None:
             break

@@ -18,6 +18,7 @@ from clipforge.detection.edges import (
     refine_end,
     refine_start,
     start_quality,
+    turns_away,
     within_pauses,
 )
 from clipforge.detection.segmentation import Segmentation
@@ -166,6 +167,27 @@ def test_an_end_never_takes_in_a_sentence_that_turns_away() -> None:
     ev = evidence(texts, [0.1, 0.2, 0.3, 0.1, 0.9, 0.1])
     assert ev.infos[3].filler < 0.5  # not filler: the cue alone stops the end
     assert refine_end(ev, 0, 2, always, always) == 2
+
+
+def test_a_cue_word_running_on_into_its_sentence_does_not_turn_away() -> None:
+    assert turns_away(one("Okay, the bread price question is next."))
+    assert turns_away(one("Anyway."))
+    assert turns_away(one("Sorry - my cat walked over the desk."))
+    # The word itself, spoken of: "Okay stood for 'all correct'" tells the story on.
+    assert not turns_away(one("Okay stood for all correct, a comic spelling."))
+    texts = [*STORY[:3], "Okay stood for the bread price.", *STORY[4:]]
+    ev = evidence(texts, [0.1, 0.2, 0.3, 0.1, 0.9, 0.1])
+    assert refine_end(ev, 0, 2, always, always) == 4
+
+
+def test_a_start_on_a_cue_goes_no_further_back() -> None:
+    # "Anyway, ..." opens the clip: the long pause before sentence 1 would draw the start
+    # back, but what lies before the cue is what the speaker turned away from.
+    texts = [*STORY[:3], "Anyway, the bread price is what mattered.", *STORY[4:]]
+    ev = evidence(texts, [0.1, 0.9, 0.1, 0.1, 0.1, 0.1])
+    assert refine_start(ev, 3, 4, always, always) >= 3
+    plain = [*STORY[:3], "In the end the bread price is what mattered.", *STORY[4:]]
+    assert refine_start(evidence(plain, [0.1, 0.9, 0.1, 0.1, 0.1, 0.1]), 3, 4, always, always) == 2
 
 
 def test_an_end_is_cut_back_before_a_listeners_reaction() -> None:
