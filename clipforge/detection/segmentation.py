@@ -117,6 +117,8 @@ def pause_evidence(
         if len(spoken) != len(gaps):
             raise ValueError("spoken must hold one flag per gap between sentences")
         gaps = [h if s else g for g, h, s in zip(gaps, heard, spoken, strict=True)]
+    if not gaps:  # one sentence: no pause to weigh
+        return []
     ordered = sorted(gaps)
     median = ordered[len(ordered) // 2]
     high = ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))]

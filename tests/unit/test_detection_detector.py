@@ -205,6 +205,15 @@ def test_speech_shorter_than_the_minimum_is_one_clip_of_all_of_it() -> None:
     assert clips[0].title
 
 
+def test_a_single_short_sentence_is_one_clip() -> None:
+    """A four-second upload with one sentence: no pause between sentences to weigh."""
+    transcript = build(["Hello there, this is a short test."])
+    clips = detect_highlights(transcript, DetectOptions())
+    assert len(clips) == 1
+    assert clips[0].start <= transcript.words[0].start
+    assert clips[0].end >= transcript.words[-1].end
+
+
 def test_one_long_sentence_is_cut_at_clause_breaks_to_fit() -> None:
     clause = "we kept adding features nobody asked for, "
     sentence = "For three whole years " + clause * 12 + "and that is how we lost the market."
