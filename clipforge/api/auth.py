@@ -18,7 +18,7 @@ from fastapi import Depends, Request
 
 from clipforge import accounts
 from clipforge.api.errors import ApiError
-from clipforge.api.key_cache import app_key_cache
+from clipforge.api.key_cache import app_key_cache, app_session_cache
 from clipforge.api.ratelimit import check_rate
 from clipforge.bootstrap import Resources
 from clipforge.db.tables import User
@@ -121,12 +121,17 @@ async def identify(request: Request) -> Principal:
             found = await asyncio.to_thread(accounts.user_for_key, res.sessions, secret)
             if found is None:
                 raise ApiError(401, "unauthorized", "The API key is not valid or has been revoked.")
-            keys.put(secret, *found)
+            keys.put(secret, found)
         return Principal(found[0], "key", key_id=found[1].id)
 
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
-        signed = await asyncio.to_thread(accounts.session_for_cookie, res.sessions, cookie)
+        known = app_session_cache(request.app.state)
+        signed = known.get(cookie)
+        if signed is None:
+            signed = await asyncio.to_thread(accounts.session_for_cookie, res.sessions, cookie)
+            if signed is not None:
+                known.put(cookie, signed)
         if signed is not None:
             if request.method not in SAFE_METHODS:
                 _check_same_origin(request)

@@ -30,6 +30,7 @@ from clipforge.api.auth import (
     single_user_mode,
 )
 from clipforge.api.errors import ApiError
+from clipforge.api.key_cache import app_session_cache
 from clipforge.api.ratelimit import check_rate
 from clipforge.asr.languages import LANGUAGES
 from clipforge.bootstrap import Resources
@@ -339,6 +340,7 @@ async def login_submit(
     old = request.cookies.get(SESSION_COOKIE)
     if old:
         await asyncio.to_thread(accounts.sign_out, res.sessions, old)
+        app_session_cache(request.app.state).forget(old)
     response = RedirectResponse(next_path, status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
@@ -377,6 +379,7 @@ async def logout(request: Request, csrf_token: Annotated[str, Form()] = "") -> R
                 "reload the page and sign out again.",
             )
         await asyncio.to_thread(accounts.sign_out, res.sessions, cookie or "")
+        app_session_cache(request.app.state).forget(cookie or "")
     # No (valid) session: nothing to end, but clear a stale cookie all the same.
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(

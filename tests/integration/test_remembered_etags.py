@@ -315,5 +315,5 @@ async def test_key_cache_remembers_valid_keys_for_a_short_time(resources):
     user = accounts.create_user(resources.sessions, "a@example.com")
     new = accounts.create_key(resources.sessions, user.id, "t")
     cache = KeyCache(ttl_seconds=0.0)  # every entry is already too old
-    cache.put(new.secret, user, new.key)
+    cache.put(new.secret, (user, new.key))
     assert cache.get(new.secret) is None
