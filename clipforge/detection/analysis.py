@@ -185,6 +185,11 @@ def is_reaction(text: str) -> bool:
 #: An echo repeats a few words of the line before it ("At least twice it mattered." "Twice
 #: it mattered."); a longer sentence that reuses them is the speaker going on.
 ECHO_MAX_TOKENS = 5
+#: A line of any length that opens on the closing words of the line before it, this many
+#: or more ("Love it a little less often." - "Love it a little less often, and ..."), is an
+#: echo too: a listener repeats what struck them before saying their own piece. Fewer words
+#: than this are ordinary repetition ("... the same seeds. The same water.").
+ECHO_OPENING_TOKENS = 4
 
 
 def opens_turn(previous: SentenceInfo | None, info: SentenceInfo) -> bool:
@@ -195,10 +200,23 @@ def opens_turn(previous: SentenceInfo | None, info: SentenceInfo) -> bool:
     everything.", is the speaker summing up.)"""
     if info.reaction:
         return True
-    if previous is None or not info.stems or len(info.tokens) > ECHO_MAX_TOKENS:
+    if previous is None or not info.stems:
+        return False
+    if repeats_close(previous, info):
+        return True
+    if len(info.tokens) > ECHO_MAX_TOKENS:
         return False
     n, said = len(info.tokens), previous.tokens
     return any(said[k : k + n] == info.tokens for k in range(len(said) - n + 1))
+
+
+def repeats_close(previous: SentenceInfo, info: SentenceInfo) -> bool:
+    """Whether `info` opens on the last `ECHO_OPENING_TOKENS` or more words of `previous`,
+    word for word: a listener taking up the line that struck them. A speaker going on
+    repeats a sentence's opening (anaphora), not its close."""
+    said = previous.tokens
+    lengths = range(ECHO_OPENING_TOKENS, len(said) + 1)
+    return any(info.tokens[:m] == said[-m:] for m in lengths)
 
 
 @dataclass(frozen=True, slots=True)

@@ -64,6 +64,12 @@ WALL = 0.75
 #: that the next line does not carry on from.
 SPLIT = 0.5
 
+#: How much better a sentence ends a clip when the next one is plainly another turn: a
+#: listener's response, a sentence turning away ("Okay, ..."), or filler (housekeeping, a
+#: greeting). The mirror of the limits on moving an edge: what the clip may never take in
+#: also marks where it should stop.
+TURN_END = 0.2
+
 #: Phrases that announce more to come: a clip ending on one stops before its point.
 ANNOUNCEMENTS: tuple[str, ...] = (
     "here's the thing",
@@ -179,7 +185,16 @@ def end_quality(ev: EdgeEvidence, i: int, j: int) -> float:
     score -= 0.2 * continuation(last, following)
     if announces(last, following):
         score -= 0.3
+    if following is not None and hands_over(ev, j + 1):
+        score += TURN_END
     return score
+
+
+def hands_over(ev: EdgeEvidence, k: int) -> bool:
+    """Whether sentence k plainly begins another turn, so whatever was being told ended
+    before it: a listener's response, a cue turning away, or filler."""
+    info = ev.infos[k]
+    return turns_away(info) or ev.responds(k)
 
 
 def refine_end(
@@ -241,7 +256,8 @@ def within_pauses(
     splits = [
         g
         for g in range(i, j)
-        if ev.pause_after(g) >= SPLIT and continuation(ev.infos[g], ev.infos[g + 1]) < 0.5
+        if ev.pause_after(g) >= WALL
+        or (ev.pause_after(g) >= SPLIT and continuation(ev.infos[g], ev.infos[g + 1]) < 0.5)
     ]
     if not splits:
         return i, j

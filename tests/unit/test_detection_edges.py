@@ -7,6 +7,7 @@ from clipforge.detection.analysis import SentenceInfo, analyse
 from clipforge.detection.edges import (
     MARGIN,
     SPLIT,
+    TURN_END,
     WALL,
     EdgeEvidence,
     announces,
@@ -14,6 +15,7 @@ from clipforge.detection.edges import (
     cohesion_shift,
     continuation,
     end_quality,
+    hands_over,
     refine_all,
     refine_end,
     refine_start,
@@ -136,11 +138,20 @@ def test_a_clear_pause_stays_inside_a_clip_that_would_otherwise_be_too_short() -
 def test_a_pause_the_next_line_carries_on_from_does_not_split() -> None:
     # A dramatic pause before "And ..." (or a line repeating the one before) is the same
     # thought going on, not one thing ending and another beginning.
+    clear = (SPLIT + WALL) / 2
     texts = [*STORY[:3], "Who kept buying the bread?", "And they all did.", *STORY[5:]]
-    ev = evidence(texts, [0.1, 0.1, 0.1, 1.0, 0.1, 0.1])
+    ev = evidence(texts, [0.1, 0.1, 0.1, clear, 0.1, 0.1])
     assert within_pauses(ev, 0, 6, always) == (0, 6)
     told = [*STORY[:3], "Who kept buying the bread?", "Rockets did.", *STORY[5:]]
-    assert within_pauses(evidence(told, [0.1, 0.1, 0.1, 1.0, 0.1, 0.1]), 0, 6, always) == (0, 3)
+    assert within_pauses(evidence(told, [0.1, 0.1, 0.1, clear, 0.1, 0.1]), 0, 6, always) == (0, 3)
+
+
+def test_a_wall_like_pause_splits_even_before_a_linking_word() -> None:
+    # A pause as long as the speaker's longest is where a turn ended, whatever the next line
+    # opens on ("Oh, ..." heard as "Or, ..."; a listener's "And what did you do then?").
+    texts = [*STORY[:3], "Who kept buying the bread?", "And they all did.", *STORY[5:]]
+    ev = evidence(texts, [0.1, 0.1, 0.1, WALL, 0.1, 0.1])
+    assert within_pauses(ev, 0, 6, always) == (0, 3)
 
 
 def test_an_end_never_takes_in_filler() -> None:
@@ -220,6 +231,30 @@ def test_an_end_stops_before_a_listeners_echo() -> None:
     ev = evidence(texts, [0.1] * 6)
     assert ev.responds(5) and not ev.responds(4)
     assert before_reaction(ev, 0, 6, always) == 4
+
+
+def test_an_end_before_another_turn_closes_better() -> None:
+    # The same story line ends a clip better when the next line turns away or responds.
+    going_on = evidence([*STORY[:5], "The bakery opened a second shop.", *STORY[6:]], [0.1] * 6)
+    cue = evidence([*STORY[:5], "Okay, the bakery opened a second shop.", *STORY[6:]], [0.1] * 6)
+    echo = evidence([*STORY[:5], "The customers who love it.", *STORY[6:]], [0.1] * 6)
+    assert not hands_over(going_on, 5)
+    assert hands_over(cue, 5) and hands_over(echo, 5)
+    assert end_quality(cue, 0, 4) == end_quality(going_on, 0, 4) + TURN_END
+
+    # So an end two lines short of the turn moves on to it, which it would not otherwise:
+    # the pause after the payoff is set to fall half the bonus short of the margin.
+    def story(next_line: str, pause: float) -> EdgeEvidence:
+        return evidence([*STORY[:5], next_line, *STORY[6:]], [0.1, 0.1, 0.2, 0.1, pause, 0.1])
+
+    plain = "The bakery opened a second shop."
+    short_by = end_quality(story(plain, 0.2), 0, 2) + MARGIN - end_quality(story(plain, 0.0), 0, 4)
+    pause = short_by - TURN_END / 2
+    assert 0.0 <= pause < 1.0
+    assert refine_end(story(plain, pause), 0, 2, always, always) == 2
+    assert (
+        refine_end(story("Okay, " + plain[0].lower() + plain[1:], pause), 0, 2, always, always) == 4
+    )
 
 
 def test_a_start_moves_back_to_an_opening_line_in_its_own_words() -> None:

@@ -6,12 +6,14 @@ import pytest
 
 from clipforge.detection import features as ft
 from clipforge.detection.analysis import (
+    ECHO_MAX_TOKENS,
     SentenceInfo,
     analyse,
     corpus_stats,
     filler_weight,
     is_reaction,
     opens_turn,
+    repeats_close,
 )
 from clipforge.detection.energy import NEUTRAL, LoudnessProfile, speech_energy
 from clipforge.detection.lexicon import stem
@@ -298,6 +300,22 @@ def test_a_listeners_echo_of_the_line_before_opens_a_turn() -> None:
     assert not opens_turn(told, one("The crew never forgot it."))
     assert not opens_turn(told, one("It mattered twice."))
     assert opens_turn(told, one("Wow."))
+
+
+def test_a_line_opening_on_the_close_of_the_one_before_is_an_echo_at_any_length() -> None:
+    told, taken_up, anaphora, short = infos(
+        [
+            "Love it a little less often.",
+            "Love it a little less often, and it goes on the mug.",
+            "Love it and leave it alone for five years at a time.",
+            "Less often, and it goes on the mug and on the wall.",
+        ]
+    )
+    assert repeats_close(told, taken_up) and opens_turn(told, taken_up)
+    # Repeating a sentence's opening is a speaker going on; fewer closing words than
+    # ECHO_OPENING_TOKENS are ordinary repetition.
+    assert not opens_turn(told, anaphora)
+    assert len(short.tokens) > ECHO_MAX_TOKENS and not opens_turn(told, short)
 
 
 def one(text: str) -> SentenceInfo:
