@@ -9,14 +9,14 @@ database (created for the run, dropped after) and Redis. The load generator spre
 the API processes as a load balancer would, one keep-alive connection per user (a browser
 tab), through a lean client (bench/_keepalive.py) so that it takes little CPU from the API.
 
-Each simulated user owns an account, an API key and a finished video, and behaves like an open
-dashboard: opening the page reads the status, clips and transcript; then it polls the status
-every 2 s and revalidates the clips every 10 s and the transcript every 30 s, sending the
-ETags it holds. Users arrive over `--ramp` seconds and come and go (`--session-seconds`, a
-new person opening the page afresh). On top of that, uploads and exports arrive at a steady
-rate (`--uploads-per-minute`, `--exports-per-minute`) from random users, so the workers have
-real media to process while the API is measured; an uploader's dashboard then follows the new
-video through the pipeline.
+Each simulated user owns an account, a dashboard session (cookie), an API key and a finished
+video, and behaves like an open dashboard: opening the page reads the status, clips and
+transcript; then it polls the status every 2 s and revalidates the clips every 10 s and the
+transcript every 30 s, sending the ETags it holds. Users arrive over `--ramp` seconds and come
+and go (`--session-seconds`, a new person opening the page afresh). On top of that, uploads and
+exports arrive at a steady rate (`--uploads-per-minute`, `--exports-per-minute`) from random
+users, so the workers have real media to process while the API is measured; an uploader's
+dashboard then follows the new video through the pipeline.
 
 Reported per level, over the measured window (once every user has arrived, after `--warmup`
 more seconds): requests/s, p50/p95/p99 latency of all requests, the error rate (transport
@@ -35,6 +35,7 @@ import json
 import os
 import random
 import resource
+import secrets
 import shutil
 import statistics
 import tempfile
@@ -42,7 +43,7 @@ import time
 import uuid
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -51,10 +52,11 @@ import uvloop
 
 from bench._cluster import Processes, scratch_database, server_urls
 from bench._keepalive import HttpError, KeepAliveConnection
-from clipforge.accounts import KEY_PREFIX, digest
+from clipforge.accounts import KEY_PREFIX, SESSION_LIFETIME, digest
+from clipforge.api.auth import SESSION_COOKIE
 from clipforge.bootstrap import build_resources
 from clipforge.config import Settings
-from clipforge.db.tables import ApiKey, Clip, Transcript, User, Video
+from clipforge.db.tables import ApiKey, Clip, Transcript, User, Video, WebSession
 from clipforge.domain.keys import original_key
 from tests.conftest import SPEECH_WAV
 from tests.support.ports import free_port
@@ -69,7 +71,8 @@ KEEPALIVE_SECONDS = 3.0
 
 @dataclass(frozen=True, slots=True)
 class Seeded:
-    secret: str
+    secret: str  # an API key, for the uploads and exports a script sends
+    cookie: str  # a dashboard session, for the page's reads
     video_id: str
     clip_ids: tuple[str, ...]
 
@@ -119,6 +122,7 @@ def seed(settings: Settings, users: int, media: Path) -> list[Seeded]:
             for i in range(users):
                 user_id, video_id = uuid.uuid4().hex, uuid.uuid4().hex
                 secret = KEY_PREFIX + uuid.uuid4().hex + uuid.uuid4().hex
+                cookie = secrets.token_urlsafe(32)
                 session.add(User(id=user_id, email=f"load{i}@example.com", role="user"))
                 session.add(
                     ApiKey(
@@ -127,6 +131,14 @@ def seed(settings: Settings, users: int, media: Path) -> list[Seeded]:
                         name="load",
                         prefix=secret[:11],
                         key_hash=digest(secret),
+                    )
+                )
+                session.add(
+                    WebSession(
+                        id=digest(cookie),
+                        user_id=user_id,
+                        csrf_token=secrets.token_urlsafe(32),
+                        expires_at=datetime.now(UTC) + SESSION_LIFETIME,
                     )
                 )
                 session.add(
@@ -173,7 +185,7 @@ def seed(settings: Settings, users: int, media: Path) -> list[Seeded]:
                             text="small habits compound over time",
                         )
                     )
-                seeded.append(Seeded(secret, video_id, clip_ids))
+                seeded.append(Seeded(secret, cookie, video_id, clip_ids))
                 # The stored original: one file, hard-linked under every video's key.
                 dest = settings.storage_root / original_key(video_id)
                 dest.parent.mkdir(parents=True, exist_ok=True)
@@ -235,7 +247,8 @@ async def dashboard_user(
     session_seconds: float,
     watching: Watching,
 ) -> None:
-    """One open dashboard on its own keep-alive connection, as a browser tab holds one.
+    """One open dashboard on its own keep-alive connection, as a browser tab holds one,
+    signed in with a session cookie as the dashboard is.
 
     Opening the page reads the status, the clips and the transcript; then the page polls
     the status every 2 s and revalidates the clips every 10 s and the transcript every 30 s,
@@ -244,7 +257,7 @@ async def dashboard_user(
     shows the new video (its status changes as workers process it); clips and transcript are
     read once the status says ready, as the dashboard does.
     """
-    auth = {"Authorization": f"Bearer {user.secret}"}
+    auth = {"Cookie": f"{SESSION_COOKIE}={user.cookie}"}
     etags: dict[str, str] = {}
     leave_chance = POLL_SECONDS / session_seconds
     shown = watching.video_id
