@@ -12,21 +12,22 @@ therefore reconsidered among nearby sentence edges, judged only by how well each
   segmentation, relative to the speaker's median pause);
 - **boundary strength**: the topic-segmentation strength of the gap, which adds the change
   of vocabulary and register after it;
-- **cohesion**: a closing sentence repeats the clip's words and shares few with what
-  follows (a topic shift follows a payoff); an opening line names what the clip goes on
-  to speak of, not what came before;
+- **cohesion** (starts only): an opening line names what the clip goes on to speak of,
+  not what came before;
 - **continuation**: a sentence whose content words mostly come back in the next one, or that
   is followed by "And ...", "Because ...", leaves the thought open;
 - **announcement**: a sentence that announces more to come ("here's the thing", "first", a
   question the next sentence answers) cannot end a clip; an opening that leans on what
-  came before ("And ...", "It ...") is a poor start.
+  came before ("And ...", "It ...") is a poor start;
+- **turn**: a sentence followed by another turn (a listener's response, a cue turning
+  away) closes the thought.
 
 A different edge is taken only when it is clearly better than the chosen one, always within
 the duration range, and never by taking in a filler sentence, a sentence that turns away
 ("Okay, ...", "Anyway, ..."), a listener's reaction or echo ("Wow.", "That's so true, ...",
-"Twice it mattered."), sentences after the end that share no word with the clip, or by
-crossing a pause as long as the speaker's longest. A clip that holds a clear pause (one the
-next line does not carry on from) is first narrowed to its longest stretch between such
+"Twice it mattered."), or by crossing a pause as long as the speaker's longest. A clip
+that holds a clear pause (one the next line does not carry on from, or any as long as the
+speaker's longest) is first narrowed to its longest stretch between such
 pauses, and a clip that holds a listener's response after its first line is cut back to the
 line before it: the story ended there.
 """
@@ -52,7 +53,7 @@ MARGIN = 0.12
 #: A sentence at least this filler-like (greeting, sponsor read, housekeeping) is never
 #: taken in by moving an end: the score kept it out on purpose.
 FILLER_LIMIT = 0.5
-#: How many sentences after a candidate end are "what follows" for cohesion.
+#: How many sentences before a candidate start are "what came before" for cohesion.
 FOLLOW = 2
 #: Pause evidence (0-1, against the speaker's own pauses) that an end never moves across:
 #: a pause near the longest the speaker makes is where one thing ended and another began.
@@ -165,23 +166,16 @@ def continuation(last: SentenceInfo, following: SentenceInfo | None) -> float:
     return max(0.0, min(1.0, 2.0 * shared - 1.0))
 
 
-def cohesion_shift(ev: EdgeEvidence, i: int, j: int) -> float:
-    """-1..1: how much more sentence j shares with the clip body (i..j-1) than with the
-    sentences that follow it. A payoff echoes its story; a sentence that opens the next
-    story already shares its words with what comes after."""
-    last = ev.infos[j]
-    body = _stems(ev, max(i, j - 6), j - 1)
-    after = _stems(ev, j + 1, j + FOLLOW)
-    return share_in(last.stems, body) - share_in(last.stems, after)
-
-
 def end_quality(ev: EdgeEvidence, i: int, j: int) -> float:
-    """How well sentence j closes a clip that starts at sentence i, roughly 0-1."""
+    """How well sentence j closes a clip that starts at sentence i, roughly 0-1.
+
+    (`i` is kept for symmetry with `start_quality`: a closing line is judged by the gap
+    after it and what follows, not by how many of the clip's words it repeats, since a
+    story's last lines often put its point in new words.)"""
     infos = ev.infos
     last = infos[j]
     following = infos[j + 1] if j + 1 < len(infos) else None
     score = 0.5 * ev.seg.gap(j) + 0.5 * ev.pause_after(j)
-    score += 0.15 * cohesion_shift(ev, i, j)
     score -= 0.2 * continuation(last, following)
     if announces(last, following):
         score -= 0.3
@@ -213,12 +207,10 @@ def refine_end(
     """
     j = before_reaction(ev, i, j, fits)
     best, best_quality = j, end_quality(ev, i, j) + MARGIN
-    body = _stems(ev, i, j)
     for k in range(j + 1, min(len(ev.infos), j + AHEAD + 1)):
-        ok = _may_take_in(ev, range(j + 1, k + 1), range(j, k), body)
-        if ok is None:
+        if not _may_take_in(ev, range(j + 1, k + 1), range(j, k)):
             break
-        if ok and fits(i, k) and free(i, k):
+        if fits(i, k) and free(i, k):
             quality = end_quality(ev, i, k)
             if quality > best_quality:
                 best, best_quality = k, quality
@@ -252,7 +244,9 @@ def within_pauses(
     listener's remark, the host's next question, a story's tail that the next turn answers)
     scores well enough to ride along. A pause that the next line carries on from ("... who
     has more at 65? And it does.", or a line repeating most of its words) is a dramatic
-    pause inside one thought, and does not split."""
+    pause inside one thought, and does not split, unless it is wall-like (`WALL`): a pause
+    as long as the speaker's longest ends a turn whatever the next line opens on (a
+    listener's "Oh, ..." heard as "Or, ...", or "And what happened then?")."""
     splits = [
         g
         for g in range(i, j)
@@ -269,29 +263,22 @@ def within_pauses(
     return max(pieces, key=lambda p: p[1] - p[0])
 
 
-def _may_take_in(
-    ev: EdgeEvidence, added: range, crossed: range, body: set[str], opening: bool = False
-) -> bool | None:
+def _may_take_in(ev: EdgeEvidence, added: range, crossed: range, opening: bool = False) -> bool:
     """Whether an edge may move so that the clip takes in the sentences `added`, crossing
-    the gaps `crossed`.
+    the gaps `crossed` (and if not, it goes no farther).
 
-    None (and no farther) across a wall-like pause, a filler sentence, a listener's response
-    or a sentence opening on a cue that turns away from the topic ("Okay, ...", "Anyway,
-    ..."; when `opening`, the first added sentence may: it becomes the clip's first line).
-    For an end, False when the sentences do not speak of what the clip speaks of (not one
-    content word of theirs occurs in it): the rest of a story repeats its words, an aside
-    about the room does not. Deliberately lenient: a story's closing lines often say its
-    point in new words. A start is not held to it: a story's opening lines set it up in
-    their own words ("If I could tell myself one thing, it would be this."), before the
-    story's vocabulary takes over, so only the evidence of the gap decides there."""
+    Not across a wall-like pause, a filler sentence, a listener's response or a sentence
+    opening on a cue that turns away from the topic ("Okay, ...", "Anyway, ..."; when
+    `opening`, the first added sentence may: it becomes the clip's first line). These are
+    marks of a turn ending; the vocabulary of the added lines is not asked about: a story's
+    closing lines often say its point in new words ("Show up for the dull bits. That's where
+    they're watching."), and its opening lines set it up in their own."""
     if any(ev.pause_after(g) >= WALL for g in crossed):
-        return None
+        return False
     infos = [ev.infos[k] for k in added]
     if any(info.filler >= FILLER_LIMIT for info in infos) or any(map(ev.responds, added)):
-        return None
-    if any(map(turns_away, infos[1 if opening else 0 :])):
-        return None
-    return opening or any(set(info.stems) & body for info in infos)
+        return False
+    return not any(map(turns_away, infos[1 if opening else 0 :]))
 
 
 def _stems(ev: EdgeEvidence, i: int, j: int) -> set[str]:
@@ -303,7 +290,7 @@ def _stems(ev: EdgeEvidence, i: int, j: int) -> set[str]:
 
 def opening_shift(ev: EdgeEvidence, i: int, j: int) -> float:
     """-1..1: how much more sentence i shares with the rest of the clip (i+1..j) than with
-    the sentences before it; the mirror of `cohesion_shift` (a story's opening line names
+    the sentences before it (a story's opening line names
     what the story is about; a line still answering what came before shares its words)."""
     first = ev.infos[i]
     return share_in(first.stems, _stems(ev, i + 1, min(j, i + 6))) - share_in(
@@ -336,15 +323,13 @@ def refine_start(
     """The sentence that best opens the clip (i, j): i itself unless another start within
     AHEAD before or BACK after is clearly better (by MARGIN); the mirror of `refine_end`."""
     best, best_quality = i, start_quality(ev, i, j) + MARGIN
-    body = _stems(ev, i, j)
     # A clip opening on a cue that turns to something new ("Anyway, ...") starts there at
     # the earliest: what lies before the cue is what it turned away from.
     back = 0 if turns_away(ev.infos[i]) else AHEAD
     for k in range(i - 1, max(-1, i - back - 1), -1):
-        ok = _may_take_in(ev, range(k, i), range(k, i), body, opening=True)
-        if ok is None:
+        if not _may_take_in(ev, range(k, i), range(k, i), opening=True):
             break
-        if ok and fits(k, j) and free(k, j):
+        if fits(k, j) and free(k, j):
             quality = start_quality(ev, k, j)
             if quality > best_quality:
                 best, best_quality = k, quality

@@ -12,7 +12,6 @@ from clipforge.detection.edges import (
     EdgeEvidence,
     announces,
     before_reaction,
-    cohesion_shift,
     continuation,
     end_quality,
     hands_over,
@@ -77,12 +76,6 @@ def test_continuation_from_a_linking_word_or_repeated_content_words() -> None:
     # One shared word of three is ordinary cohesion, not the same thought going on.
     assert continuation(last, one("Customers were surprised.")) == 0.0
     assert continuation(last, None) == 0.0
-
-
-def test_a_payoff_coheres_with_the_clip_and_not_with_what_follows() -> None:
-    ev = evidence(STORY, [0.1] * 6)
-    assert cohesion_shift(ev, 0, 4) > 0.5  # bread, price, customers: all from the story
-    assert cohesion_shift(ev, 0, 5) < 0.0  # rocket, engines: the next sentence's words
 
 
 def test_end_quality_rises_with_the_pause_and_falls_on_an_announcement() -> None:
@@ -161,10 +154,13 @@ def test_an_end_never_takes_in_filler() -> None:
     assert refine_end(ev, 0, 2, always, always) == 2
 
 
-def test_an_end_never_takes_in_sentences_off_the_clips_topic() -> None:
-    texts = [*STORY[:3], "Sorry, I need to close that window.", "A truck is reversing outside."]
-    ev = evidence(texts + STORY[5:], [0.1, 0.1, 0.1, 0.1, 0.9, 0.1])
-    assert refine_end(ev, 0, 2, always, always) == 2
+def test_an_end_takes_in_a_closing_line_in_new_words() -> None:
+    # A story's last line may say its point in words the clip never used: the pause after
+    # it decides, not its vocabulary.
+    texts = [*STORY[:4], "Show up for the dull bits, that's where they're watching.", *STORY[5:]]
+    ev = evidence(texts, [0.1, 0.1, 0.1, 0.1, 0.9, 0.1])
+    assert not set(ev.infos[4].stems) & {s for info in ev.infos[:4] for s in info.stems}
+    assert refine_end(ev, 0, 2, always, always) == 4
 
 
 def test_an_end_respects_the_duration_range_and_the_other_clips() -> None:
@@ -267,10 +263,6 @@ def test_a_start_moves_back_to_an_opening_line_in_its_own_words() -> None:
     ev = evidence(texts, [0.9, 0.1, 0.1, 0.1, 0.1, 0.1])
     assert not set(ev.infos[1].stems) & set().union(*(i.stems for i in ev.infos[2:7]))
     assert refine_start(ev, 2, 6, always, always) == 1
-    # An end is still held to the clip's words: the same kind of line after it stays out.
-    after = [*STORY[:5], "If I could tell my younger self one thing, it would be this."]
-    ev = evidence([*after, *STORY[5:]], [0.1, 0.1, 0.1, 0.1, 0.1, 0.9])
-    assert refine_end(ev, 0, 4, always, always) == 4
 
 
 def test_a_start_never_moves_back_over_a_reaction() -> None:
