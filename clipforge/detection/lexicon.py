@@ -278,8 +278,11 @@ FILLER_PATTERNS: dict[str, re.Pattern[str]] = {
             r"listeners?(?: survey| questions?| emails?| mail)?",
             r"(?:are we|we're|i'm|i am|we are) recording",
             r"recording this",
-            r"(?:can|could) you(?: both| all)? hear",
-            r"hear (?:me|you|us)",
+            # Checking the line: "Can you (still) hear me?", "I can hear you." Not any
+            # hearing ("nobody to hear you rehearse").
+            r"(?:can|could) you(?: both| all| still)? hear",
+            r"(?:can|could) (?:still )?hear (?:me|you|us)",
+            r"hear (?:me|you|us),? (?:ok|okay|all ?right|now|clearly|properly|fine)",
             r"loud and clear",
             r"(?:we're|are we|we are) rolling",
             r"(?:connection|line) (?:drops|is bad|keeps)",

@@ -177,6 +177,8 @@ def test_dead_air_counts_long_silences_inside_the_window() -> None:
         ("Thanks so much for having me.", "greeting"),
         ("Before we start, the links are in the show notes.", "housekeeping"),
         ("Can you hear me okay?", "housekeeping"),
+        ("Sorry, can you still hear me?", "housekeeping"),
+        ("Yes, I can hear you.", "housekeeping"),
         ("Okay, quick housekeeping: we're doing a listening party next month.", "housekeeping"),
         ("I think I'll leave credit cards for another episode.", "housekeeping"),
         ("Let me just check the time, we've got a few minutes.", "housekeeping"),
@@ -201,6 +203,9 @@ def test_filler_kinds_are_recognised(text: str, kind: str) -> None:
         "You know the feeling when a word is on the tip of your tongue.",
         "I mean it when I say the list of tasks matters.",
         "The first dictionary was written in 1755 and took nine years.",
+        # Hearing that is not a check of the line.
+        "You replay every laugh on the motorway with nobody to hear you rehearse.",
+        "Let the neighbours hear us sing.",
     ],
 )
 def test_content_is_not_filler(text: str) -> None:
