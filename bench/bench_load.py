@@ -435,32 +435,11 @@ async def run_level(
             )
             for i, user in enumerate(users)
         ]
-        tasks.append(
-            steady_actions(
-                "upload",
-                args.uploads_per_minute,
-                clients,
-                users,
-                watching,
-                upload,
-                start,
-                stop,
-                rec,
-            )
-        )
-        tasks.append(
-            steady_actions(
-                "export",
-                args.exports_per_minute,
-                clients,
-                users,
-                watching,
-                upload,
-                start,
-                stop,
-                rec,
-            )
-        )
+        rates = {"upload": args.uploads_per_minute, "export": args.exports_per_minute}
+        tasks += [
+            steady_actions(kind, rate, clients, users, watching, upload, start, stop, rec)
+            for kind, rate in rates.items()
+        ]
         await asyncio.gather(*tasks)
     finally:
         for client in clients:
