@@ -252,6 +252,7 @@ def within_pauses(
         for g in range(i, j)
         if ev.pause_after(g) >= WALL
         or (ev.pause_after(g) >= SPLIT and continuation(ev.infos[g], ev.infos[g + 1]) < 0.5)
+        or asked(ev, g)
     ]
     if not splits:
         return i, j
@@ -261,6 +262,23 @@ def within_pauses(
     if not pieces:
         return i, j
     return max(pieces, key=lambda p: p[1] - p[0])
+
+
+def asked(ev: EdgeEvidence, g: int) -> bool:
+    """Whether the gap after sentence g lies between a question put to someone else and
+    its answer: a question, a clear pause (`SPLIT`), then a statement. A speaker asking and
+    answering their own question goes on without one ("Why don't I sort it alphabetically?
+    Because ..."), or after a dramatic pause with a linking word ("... who has more at 65?
+    And it does."). The answer is another turn even when it repeats the question's words."""
+    if g + 1 >= len(ev.infos):
+        return False
+    question, answer = ev.infos[g], ev.infos[g + 1]
+    return (
+        question.question
+        and not answer.question
+        and answer.first_token not in _CARRY_ON
+        and ev.pause_after(g) >= SPLIT
+    )
 
 
 def _may_take_in(ev: EdgeEvidence, added: range, crossed: range, opening: bool = False) -> bool:
@@ -273,7 +291,7 @@ def _may_take_in(ev: EdgeEvidence, added: range, crossed: range, opening: bool =
     marks of a turn ending; the vocabulary of the added lines is not asked about: a story's
     closing lines often say its point in new words ("Show up for the dull bits. That's where
     they're watching."), and its opening lines set it up in their own."""
-    if any(ev.pause_after(g) >= WALL for g in crossed):
+    if any(ev.pause_after(g) >= WALL or asked(ev, g) for g in crossed):
         return False
     infos = [ev.infos[k] for k in added]
     if any(info.filler >= FILLER_LIMIT for info in infos) or any(map(ev.responds, added)):

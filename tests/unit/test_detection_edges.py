@@ -11,6 +11,7 @@ from clipforge.detection.edges import (
     WALL,
     EdgeEvidence,
     announces,
+    asked,
     before_reaction,
     continuation,
     end_quality,
@@ -145,6 +146,30 @@ def test_a_wall_like_pause_splits_even_before_a_linking_word() -> None:
     texts = [*STORY[:3], "Who kept buying the bread?", "And they all did.", *STORY[5:]]
     ev = evidence(texts, [0.1, 0.1, 0.1, WALL, 0.1, 0.1])
     assert within_pauses(ev, 0, 6, always) == (0, 3)
+
+
+def test_a_question_a_clear_pause_and_a_statement_change_turns() -> None:
+    texts = [*STORY[:3], "Who kept buying the bread?", "The customers kept buying the bread."]
+    texts += STORY[5:]
+    ev = evidence(texts, [0.1, 0.1, 0.1, SPLIT, 0.1, 0.1])
+    assert asked(ev, 3) and not asked(ev, 2)
+    # The answer repeats the question's words (a carry-on), and still the clip splits there.
+    assert continuation(ev.infos[3], ev.infos[4]) >= 0.5
+    assert within_pauses(ev, 0, 6, always) == (0, 3)
+    # Asked and answered without a pause is one speaker going on; so is a second question.
+    assert not asked(evidence(texts, [0.1] * 6), 3)
+    questions = [*STORY[:3], "Who kept buying the bread?", "Who would not?", *STORY[5:]]
+    assert not asked(evidence(questions, [0.1, 0.1, 0.1, SPLIT, 0.1, 0.1]), 3)
+
+
+def test_an_end_never_moves_across_a_question_and_its_answer() -> None:
+    texts = [*STORY[:3], "Who kept buying the bread?", "The customers kept buying the bread."]
+    pauses = [0.1, 0.1, 0.1, SPLIT, 0.9, 0.1]
+    ev = evidence([*texts, *STORY[5:]], pauses)
+    assert refine_end(ev, 0, 2, always, always) == 2
+    # Without the pause after the question the answer is the story going on.
+    quiet = evidence([*texts, *STORY[5:]], [0.1, 0.1, 0.1, 0.1, 0.9, 0.1])
+    assert refine_end(quiet, 0, 2, always, always) == 4
 
 
 def test_an_end_never_takes_in_filler() -> None:
