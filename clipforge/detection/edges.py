@@ -26,10 +26,10 @@ A different edge is taken only when it is clearly better than the chosen one, al
 the duration range, and never by taking in a filler sentence, a sentence that turns away
 ("Okay, ...", "Anyway, ..."), a listener's reaction or echo ("Wow.", "That's so true, ...",
 "Twice it mattered."), or by crossing a pause as long as the speaker's longest. A clip
-that holds a clear pause (one the next line does not carry on from, or any as long as the
-speaker's longest) is first narrowed to its longest stretch between such
-pauses, and a clip that holds a listener's response after its first line is cut back to the
-line before it: the story ended there.
+that holds a clear pause (one the next line does not carry on from, any as long as the
+speaker's longest, or one between a question and its answer) is first narrowed to its
+longest stretch between such pauses, and a clip that holds a listener's response after its
+first line is cut back to the line before it: the story ended there.
 """
 
 from __future__ import annotations
