@@ -71,6 +71,15 @@ SPLIT = 0.5
 #: also marks where it should stop.
 TURN_END = 0.2
 
+#: Pause evidence after a question, before a statement, that makes the statement another
+#: speaker's answer: below `SPLIT`, since a speaker asking and answering their own question
+#: goes straight on (pause evidence 0 on most such gaps), and a question put to someone
+#: else waits for the answer.
+ASKED = 0.35
+#: Verbs that report a question inside a story ("He stopped me and asked, where's your
+#: torch?"): a question told, not put to the listener; the teller may let it hang.
+_REPORTING = lx.wordset("asked said wondered told")
+
 #: Phrases that announce more to come: a clip ending on one stops before its point.
 ANNOUNCEMENTS: tuple[str, ...] = (
     "here's the thing",
@@ -266,7 +275,8 @@ def within_pauses(
 
 def asked(ev: EdgeEvidence, g: int) -> bool:
     """Whether the gap after sentence g lies between a question put to someone else and
-    its answer: a question, a clear pause (`SPLIT`), then a statement. A speaker asking and
+    its answer: a question (not one reported in a story), a pause (`ASKED`), then a
+    statement. A speaker asking and
     answering their own question goes on without one ("Why don't I sort it alphabetically?
     Because ..."), or after a dramatic pause with a linking word ("... who has more at 65?
     And it does."). The answer is another turn even when it repeats the question's words."""
@@ -277,7 +287,8 @@ def asked(ev: EdgeEvidence, g: int) -> bool:
         question.question
         and not answer.question
         and answer.first_token not in _CARRY_ON
-        and ev.pause_after(g) >= SPLIT
+        and ev.pause_after(g) >= ASKED
+        and not (_REPORTING & set(question.tokens))
     )
 
 

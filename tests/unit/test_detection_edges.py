@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from clipforge.detection.analysis import SentenceInfo, analyse
 from clipforge.detection.edges import (
+    ASKED,
     MARGIN,
     SPLIT,
     TURN_END,
@@ -160,6 +161,14 @@ def test_a_question_a_clear_pause_and_a_statement_change_turns() -> None:
     assert not asked(evidence(texts, [0.1] * 6), 3)
     questions = [*STORY[:3], "Who kept buying the bread?", "Who would not?", *STORY[5:]]
     assert not asked(evidence(questions, [0.1, 0.1, 0.1, SPLIT, 0.1, 0.1]), 3)
+    # A shorter pause than a split's is enough after a question, and then the clip is cut.
+    waited = evidence(texts, [0.1, 0.1, 0.1, ASKED, 0.1, 0.1])
+    assert ASKED < SPLIT and asked(waited, 3)
+    assert within_pauses(waited, 0, 6, always) == (0, 3)
+    assert not asked(evidence(texts, [0.1, 0.1, 0.1, ASKED - 0.05, 0.1, 0.1]), 3)
+    # A question reported in a story, left hanging, is the teller's own.
+    told = [*STORY[:3], "He stopped me and asked, who buys the bread?", *texts[4:]]
+    assert not asked(evidence(told, [0.1, 0.1, 0.1, SPLIT, 0.1, 0.1]), 3)
 
 
 def test_an_end_never_moves_across_a_question_and_its_answer() -> None:
