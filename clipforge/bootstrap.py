@@ -53,7 +53,7 @@ class Resources:
 
         A blocking pool: past `REDIS_POOL_SIZE` commands in flight, a request waits (up to
         the socket timeout) for a connection instead of failing at once, which would
-        silently skip the rate limit and the status cache under load.
+        silently skip the rate limit and the remembered ETags under load.
         """
         pool = BlockingConnectionPool.from_url(
             self.redis_url,
