@@ -62,6 +62,8 @@ _OUTAGE_WAIT_UNBUDGETED_SECONDS = 3600.0
 _REDIS_RETRY_MS = 1000
 #: How long closing the stalled-failure sweeper's Redis connections may take at shutdown.
 _SWEEPER_CLOSE_SECONDS = 5.0
+#: How long closing waits for a just-created worker's fetch loop to start (see _started).
+_LOOP_START_SECONDS = 2.0
 
 
 class _Processor:
@@ -306,12 +308,27 @@ def _wake_on_stalled_failure(stalled: StalledFailures) -> Any:
     return hook
 
 
+async def _started(worker: Worker) -> None:
+    """Give a worker's fetch loop (BullMQ starts it on its own) time to get going first.
+
+    The loop begins by naming its Redis connections; a worker closed during that step ends
+    the loop with an error in a task nobody awaits, which asyncio prints as a traceback (a
+    job that fails at once, then an immediate shutdown, as in `clipforge clip` with a bad
+    link). Bounded: with Redis gone the loop never starts, and closing goes on regardless.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + _LOOP_START_SECONDS
+    while not worker.running and not worker.closing and loop.time() < deadline:
+        await asyncio.sleep(0.02)
+
+
 async def close_workers(workers: list[QueueWorker], deadline_seconds: float) -> None:
     """Stop taking jobs, let running ones finish up to the deadline, then close.
 
     A job cut off at the deadline stays active in Redis without a lock; BullMQ's stalled
     check on any other worker moves it back to waiting, so it is retried, not lost.
     """
+    await asyncio.gather(*(_started(each.worker) for each in workers))
     for each in workers:
         await each.worker.pause(do_not_wait_active=True)
     force = False
