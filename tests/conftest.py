@@ -13,9 +13,12 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import httpx
 import pytest
 from sqlalchemy import create_engine, text
+from starlette.types import ASGIApp
 
+from clipforge.api.app import create_app
 from clipforge.bootstrap import Resources, build_resources
 from clipforge.config import Settings
 
@@ -102,3 +105,17 @@ async def resources(settings: Settings) -> AsyncIterator[Resources]:
         yield res
     finally:
         await res.aclose()
+
+
+def asgi_client(app: ASGIApp, headers: dict[str, str] | None = None) -> httpx.AsyncClient:
+    """An HTTP client talking to `app` in-process; an error inside the app is its 500
+    answer, as a real server would send, not an exception in the test."""
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    return httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1", headers=headers)
+
+
+@pytest.fixture
+async def client(resources: Resources) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the API built on this test's resources (no credentials)."""
+    async with asgi_client(create_app(resources=resources)) as client:
+        yield client

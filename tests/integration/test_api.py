@@ -6,7 +6,6 @@ import httpx
 import pytest
 
 from clipforge import accounts
-from clipforge.api.app import create_app
 from clipforge.queues.definitions import QueueName
 from tests.conftest import make_settings
 
@@ -16,14 +15,6 @@ pytestmark = pytest.mark.asyncio(loop_scope="session")
 @pytest.fixture
 def settings(tmp_path, database_url, redis_url_setting):
     return make_settings(tmp_path / "data", database_url, redis_url_setting, max_upload_bytes=4096)
-
-
-@pytest.fixture
-async def client(resources):
-    app = create_app(resources=resources)
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
-        yield client
 
 
 def _error(response: httpx.Response) -> dict:

@@ -7,23 +7,11 @@ import json
 import uuid
 import zipfile
 
-import httpx
-import pytest
-
 from clipforge import accounts
-from clipforge.api.app import create_app
 from clipforge.db.tables import Clip, Export
 from clipforge.domain.keys import export_srt_key, export_video_key, export_vtt_key
 from clipforge.queues.definitions import QueueName
 from tests.integration.test_accounts import _ready_video_with_export
-
-
-@pytest.fixture
-async def client(resources):
-    app = create_app(resources=resources)
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
-        yield client
 
 
 async def _video_with_two_clips(resources) -> tuple[str, list[str]]:

@@ -8,12 +8,10 @@ import subprocess
 from pathlib import Path
 
 import av
-import httpx
 import numpy as np
 import pytest
 
 from clipforge import accounts
-from clipforge.api.app import create_app
 from clipforge.db.tables import Export
 from clipforge.domain.brand import BrandSnapshot, FontChoice, LogoSpec, TitleCardSpec, styled
 from clipforge.domain.captions import get_caption_style
@@ -97,14 +95,6 @@ def settings(tmp_path, database_url, redis_url_setting):
         max_concurrent_jobs=50,
         max_brand_asset_bytes=ASSET_LIMIT,
     )
-
-
-@pytest.fixture
-async def client(resources):
-    app = create_app(resources=resources)
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
-        yield client
 
 
 def _user(resources, email: str) -> tuple[str, dict[str, str]]:

@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from clipforge import accounts
-from clipforge.api.app import create_app
 from clipforge.domain.keys import original_key, poster_key
 from tests.integration.test_accounts import _ready_video_with_export
-
-
-@pytest.fixture
-async def client(resources):
-    app = create_app(resources=resources)
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
-        yield client
 
 
 async def _clip_with_words(resources) -> tuple[str, str]:

@@ -5,11 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-import httpx
-import pytest
-
 from clipforge import accounts
-from clipforge.api.app import create_app
 from clipforge.db.tables import Clip, Export, Transcript, Video
 from clipforge.pipeline.detect import DetectStage
 
@@ -88,14 +84,6 @@ async def _noop(_: float) -> None:
 def _clips(resources, video_id: str) -> list[Clip]:
     with resources.sessions() as session:
         return list(session.query(Clip).filter_by(video_id=video_id).order_by(Clip.rank))
-
-
-@pytest.fixture
-async def client(resources):
-    app = create_app(resources=resources)
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
-        yield client
 
 
 async def test_stage_honours_count_range_and_search_window(resources):

@@ -2,21 +2,9 @@
 
 from __future__ import annotations
 
-import httpx
-import pytest
-
 from clipforge import accounts
-from clipforge.api.app import create_app
 from clipforge.db.tables import Export
 from tests.integration.test_accounts import _ready_video_with_export
-
-
-@pytest.fixture
-async def client(resources):
-    app = create_app(resources=resources)
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
-        yield client
 
 
 async def test_an_export_records_its_framing(client, resources):

@@ -13,6 +13,7 @@ from clipforge.api.app import create_app
 from clipforge.api.key_cache import KeyCache
 from clipforge.db import repository
 from clipforge.db.tables import Clip, Export, ExportBatch, Video
+from tests.conftest import asgi_client
 from tests.support.statements import counting
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -31,12 +32,7 @@ async def api(resources):
     secret = accounts.create_key(resources.sessions, user.id, "t").secret
     app = create_app(resources=resources)
     app.state.key_cache = KeyCache(ttl_seconds=3600)
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(
-        transport=transport,
-        base_url="http://127.0.0.1",
-        headers={"Authorization": f"Bearer {secret}"},
-    ) as client:
+    async with asgi_client(app, headers={"Authorization": f"Bearer {secret}"}) as client:
         assert (await client.get("/v1/videos")).status_code == 200  # warms the key cache
         yield client, user.id
 

@@ -17,7 +17,7 @@ from clipforge.api.key_cache import KeyCache
 from clipforge.api.remembered_etags import RememberedETags
 from clipforge.db.tables import Clip, Transcript, Video
 from clipforge.video_versions import VERSION_FIELD, VersionBumper, versions_key
-from tests.conftest import build_test_resources, make_settings
+from tests.conftest import asgi_client, build_test_resources, make_settings
 from tests.support.redis_server import RedisServer, redis_binary
 from tests.support.statements import counting
 
@@ -38,11 +38,6 @@ TRANSCRIPT = {
         }
     ],
 }
-
-
-def _client(app) -> httpx.AsyncClient:
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    return httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1")
 
 
 @pytest.fixture
@@ -113,7 +108,7 @@ async def test_an_unchanged_read_is_a_304_without_the_database(resources, app, r
     owner, auth = _user_with_key(resources, "a@example.com")
     video_id = _add_video(resources, owner)
     path = f"/v1/videos/{video_id}{read}"
-    async with _client(app) as client:
+    async with asgi_client(app) as client:
         await client.get(path, headers=auth)  # warms the key cache
         first = await client.get(path, headers=auth)
         with counting(resources.engine) as counter:
@@ -130,7 +125,7 @@ async def test_a_write_from_another_process_shows_on_the_next_poll(resources, ap
     video_id = _add_video(resources, owner)
     worker = build_test_resources(resources.settings, upgrade_schema=False)
     try:
-        async with _client(app) as client:
+        async with asgi_client(app) as client:
             polled, etag = await _revalidate(client, f"/v1/videos/{video_id}", auth)
             assert polled.status_code == 304
             with worker.sessions.begin() as session:
@@ -154,7 +149,7 @@ async def test_a_write_from_another_process_shows_on_the_next_poll(resources, ap
 async def test_clip_and_transcript_changes_refresh_their_reads(resources, app):
     owner, auth = _user_with_key(resources, "a@example.com")
     video_id = _add_video(resources, owner)
-    async with _client(app) as client:
+    async with asgi_client(app) as client:
         _, clips_tag = await _revalidate(client, f"/v1/videos/{video_id}/clips", auth)
         _, words_tag = await _revalidate(client, f"/v1/videos/{video_id}/transcript", auth)
         with resources.sessions.begin() as session:
@@ -179,7 +174,7 @@ async def test_a_rolled_back_write_keeps_the_remembered_etag(resources, app):
     owner, auth = _user_with_key(resources, "a@example.com")
     video_id = _add_video(resources, owner)
     key = versions_key(resources.settings.redis_prefix, video_id)
-    async with _client(app) as client:
+    async with asgi_client(app) as client:
         await _revalidate(client, f"/v1/videos/{video_id}", auth)
         before = await resources.redis.hget(key, VERSION_FIELD)
         with resources.sessions() as session:
@@ -195,7 +190,7 @@ async def test_another_user_with_the_owners_etag_gets_404(resources, app):
     owner, auth_a = _user_with_key(resources, "a@example.com")
     _, auth_b = _user_with_key(resources, "b@example.com")
     video_id = _add_video(resources, owner)
-    async with _client(app) as client:
+    async with asgi_client(app) as client:
         polled, etag = await _revalidate(client, f"/v1/videos/{video_id}", auth_a)
         assert polled.status_code == 304
         stolen = await client.get(
@@ -215,7 +210,7 @@ async def test_auth_errors_and_the_rate_limit_hold_before_a_304(
     try:
         owner, auth = _user_with_key(res, "a@example.com")
         video_id = _add_video(res, owner)
-        async with _client(create_app(resources=res)) as client:
+        async with asgi_client(create_app(resources=res)) as client:
             wrong = await client.get(
                 f"/v1/videos/{video_id}", headers={"Authorization": "Bearer cf_nope"}
             )
@@ -263,7 +258,7 @@ async def test_reads_work_and_writes_commit_with_redis_down(resources, app, capl
     app.state.remembered_etags = RememberedETags(
         resources.redis, resources.settings.redis_prefix, 60
     )
-    async with _client(app) as client:
+    async with asgi_client(app) as client:
         polled, _ = await _revalidate(client, f"/v1/videos/{video_id}", auth)
         assert polled.status_code == 304  # from the body's hash, as without remembered ETags
     down = redis.Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=1)
@@ -303,7 +298,7 @@ async def test_zero_seconds_turns_remembering_off(tmp_path, database_url, redis_
         video_id = _add_video(res, owner)
         app = create_app(resources=res)
         assert app.state.remembered_etags is None
-        async with _client(app) as client:
+        async with asgi_client(app) as client:
             polled, _ = await _revalidate(client, f"/v1/videos/{video_id}", auth)
             assert polled.status_code == 304  # still: the body's hash answers it
         assert await res.redis.exists(versions_key(settings.redis_prefix, video_id)) == 0

@@ -3,21 +3,11 @@ transcription stage, shown on the video."""
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
-from clipforge.api.app import create_app
 from clipforge.db.tables import Video
 from clipforge.pipeline.transcribe import TranscribeStage
 from tests.integration.test_asr import ScriptedEngine, no_progress, stored_video
-
-
-@pytest.fixture
-async def client(resources):
-    app = create_app(resources=resources)
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
-        yield client
 
 
 @pytest.mark.parametrize(("given", "stored"), [("German", "de"), ("de-AT", "de"), ("auto", None)])
