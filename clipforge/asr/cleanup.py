@@ -19,6 +19,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from clipforge.domain.silence import silence_threshold
 from clipforge.domain.transcript import Segment, Transcript, Word
 
 #: Languages written without spaces: a word piece without a leading space is normal there, so
@@ -198,9 +199,7 @@ def _limit_length(words: list[Word], max_seconds: float) -> list[list[Word]]:
 class Silence:
     """Which spans of the audio are quiet, from a loudness envelope (dBFS per hop).
 
-    The threshold sits `below_speech_db` under the loud end of the recording (its 95th
-    percentile), clamped to [floor_db, ceiling_db]: relative, so a noisy recording's noise
-    floor is not mistaken for silence, and bounded, so a whispered one still has silence.
+    The threshold is `clipforge.domain.silence.silence_threshold` (the detector's too).
     """
 
     hop_seconds: float
@@ -208,25 +207,11 @@ class Silence:
     threshold: float
 
     @classmethod
-    def from_envelope(
-        cls,
-        dbfs: Sequence[float],
-        hop_seconds: float,
-        *,
-        below_speech_db: float = 35.0,
-        floor_db: float = -60.0,
-        ceiling_db: float = -40.0,
-    ) -> Silence:
+    def from_envelope(cls, dbfs: Sequence[float], hop_seconds: float) -> Silence:
         if hop_seconds <= 0:
             raise ValueError("hop_seconds must be positive")
         levels = tuple(float(d) for d in dbfs)
-        if levels:
-            ordered = sorted(levels)
-            loud = ordered[min(len(ordered) - 1, math.floor(0.95 * len(ordered)))]
-            threshold = min(ceiling_db, max(floor_db, loud - below_speech_db))
-        else:
-            threshold = floor_db
-        return cls(hop_seconds, levels, threshold)
+        return cls(hop_seconds, levels, silence_threshold(levels))
 
     def is_quiet(self, start: float, end: float) -> bool:
         """True when every hop overlapping [start, end] is below the threshold."""

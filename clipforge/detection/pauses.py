@@ -15,13 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from clipforge.detection.loudness_track import read_loudness
+from clipforge.domain.silence import FLOOR_DB, silence_threshold
 
-#: A silence is this many dB under the loud end of the recording (its 95th percentile),
-#: bounded below and above: relative, so a noisy recording's floor is not taken for speech,
-#: and bounded, so a quiet one still has silence (the rule the transcript clean-up uses).
-BELOW_SPEECH_DB = 35.0
-FLOOR_DB = -60.0
-CEILING_DB = -40.0
 #: Shortest silence that counts as a pause (or the hop, if coarser): a stop consonant's
 #: closure inside a word is shorter.
 MIN_PAUSE_SECONDS = 0.2
@@ -44,10 +39,9 @@ class Silences:
 
     def __init__(self, hop_seconds: float, dbfs: Sequence[float]) -> None:
         self.hop = hop_seconds
+        # Silence is where the transcript clean-up finds it (one rule, domain/silence.py).
         levels = [v if math.isfinite(v) else FLOOR_DB - 1 for v in dbfs]
-        ordered = sorted(levels)
-        loud = ordered[min(len(ordered) - 1, math.floor(0.95 * len(ordered)))]
-        self.threshold = min(CEILING_DB, max(FLOOR_DB, loud - BELOW_SPEECH_DB))
+        self.threshold = silence_threshold(levels)
         self.silent = [v < self.threshold for v in levels]
         self.min_hops = max(1, math.ceil(MIN_PAUSE_SECONDS / hop_seconds - 1e-9))
 
