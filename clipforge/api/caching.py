@@ -11,21 +11,23 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Awaitable, Callable
+from functools import partial
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from clipforge.api.auth import Principal, current_principal
+from clipforge.api.auth import current_principal
 from clipforge.api.errors import ApiError, error_response
-from clipforge.api.remembered_etags import Lookup, RememberedETags
+from clipforge.api.remembered_etags import RememberedETags
 from clipforge.metrics import ROUTE_TEMPLATE_KEY
 
 #: The reads whose ETags are remembered, and their route templates (metrics, access log).
 _VIDEO_READS = re.compile(
     r"^/v1/videos/(?P<video_id>[A-Za-z0-9_-]{1,64})(?P<what>/clips|/transcript)?$"
 )
-#: `_remembered_read` answered the request itself.
-_ANSWERED = object()
+#: Keeps the ETag a route answered for the read the middleware looked up.
+Keep = Callable[[str], Awaitable[None]]
 _TEMPLATES = {
     None: "/v1/videos/{video_id}",
     "/clips": "/v1/videos/{video_id}/clips",
@@ -64,8 +66,8 @@ class ETagMiddleware:
         request_tags = _tags(
             next((v.decode() for k, v in scope["headers"] if k == b"if-none-match"), None)
         )
-        remembered = await self._remembered_read(scope, receive, send, request_tags)
-        if remembered is _ANSWERED:
+        answered, keep = await self._remembered_read(scope, receive, send, request_tags)
+        if answered:
             return  # a 304, or the caller's 401/429
         start: Message | None = None
         chunks: list[bytes] = []
@@ -90,8 +92,8 @@ class ETagMiddleware:
             assert start is not None
             body = b"".join(chunks)
             etag = _etag(body)
-            if isinstance(remembered, _Remembering):
-                await remembered.keep(etag)
+            if keep is not None:
+                await keep(etag)
             headers = [
                 (k, v)
                 for k, v in start.get("headers", [])
@@ -118,13 +120,13 @@ class ETagMiddleware:
 
     async def _remembered_read(
         self, scope: Scope, receive: Receive, send: Send, request_tags: list[str]
-    ) -> _Remembering | object | None:
-        """For a read of one video: `_ANSWERED` when answered here; otherwise how to remember
-        the ETag once the route has answered (None: not such a read, or no Redis)."""
+    ) -> tuple[bool, Keep | None]:
+        """For a read of one video: whether it was answered here, and otherwise how to keep
+        the ETag the route answers (None: not such a read, or Redis cannot answer)."""
         match = _VIDEO_READS.match(scope["path"])
         store: RememberedETags | None = getattr(scope["app"].state, "remembered_etags", None)
         if match is None or store is None:
-            return None
+            return False, None
         scope[ROUTE_TEMPLATE_KEY] = _TEMPLATES[match["what"]]
         request = Request(scope, receive)
         try:
@@ -132,33 +134,20 @@ class ETagMiddleware:
         except ApiError as exc:
             response = error_response(exc.status, exc.code, exc.message, headers=exc.headers)
             await response(scope, receive, send)
-            return _ANSWERED
+            return True, None
         except Exception:  # e.g. the database is down: the route will answer that properly
-            return None
+            return False, None
         video_id = match["video_id"]
         host = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"host"), "")
         read = f"{host}{scope['path']}?{scope.get('query_string', b'').decode('latin-1')}"
         lookup = await store.lookup(video_id, read)
         if lookup is None:
-            return None
+            return False, None
         if request_tags and lookup.answers(principal.user.id, request_tags):
             assert lookup.etag is not None
             await self._not_modified(send, lookup.etag)
-            return _ANSWERED
-        return _Remembering(store, video_id, read, principal, lookup)
-
-
-class _Remembering:
-    """Keeps the ETag a route answered, at the version read before the route ran."""
-
-    def __init__(
-        self, store: RememberedETags, video_id: str, read: str, principal: Principal, at: Lookup
-    ) -> None:
-        self._store = store
-        self._video_id = video_id
-        self._read = read
-        self._owner_id = principal.user.id
-        self._version = at.version
-
-    async def keep(self, etag: str) -> None:
-        await self._store.remember(self._video_id, self._read, self._owner_id, etag, self._version)
+            return True, None
+        # Kept at the version read before the route reads the database (see RememberedETags).
+        return False, partial(
+            store.remember, video_id, read, principal.user.id, version=lookup.version
+        )
