@@ -115,23 +115,18 @@ async def identify(request: Request) -> Principal:
             raise ApiError(401, "unauthorized", "Use 'Authorization: Bearer <API key>'.")
         secret = value.strip()
     if secret:
-        keys = app_key_cache(request.app.state)
-        found = keys.get(secret)
+        found = await app_key_cache(request.app.state).get_or_load(
+            secret, lambda s: accounts.user_for_key(res.sessions, s)
+        )
         if found is None:
-            found = await asyncio.to_thread(accounts.user_for_key, res.sessions, secret)
-            if found is None:
-                raise ApiError(401, "unauthorized", "The API key is not valid or has been revoked.")
-            keys.put(secret, found)
+            raise ApiError(401, "unauthorized", "The API key is not valid or has been revoked.")
         return Principal(found[0], "key", key_id=found[1].id)
 
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
-        known = app_session_cache(request.app.state)
-        signed = known.get(cookie)
-        if signed is None:
-            signed = await asyncio.to_thread(accounts.session_for_cookie, res.sessions, cookie)
-            if signed is not None:
-                known.put(cookie, signed)
+        signed = await app_session_cache(request.app.state).get_or_load(
+            cookie, lambda c: accounts.session_for_cookie(res.sessions, c)
+        )
         if signed is not None:
             if request.method not in SAFE_METHODS:
                 _check_same_origin(request)

@@ -9,8 +9,10 @@ time in every process (at once in the process that signed it out).
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Generic, TypeVar
 
 from clipforge.accounts import SignedIn, digest
@@ -37,6 +39,16 @@ class KeyCache(Generic[V]):
             del self._entries[name]
             return None
         return entry[1]
+
+    async def get_or_load(self, secret: str, load: Callable[[str], V | None]) -> V | None:
+        """The remembered value, else `load(secret)` run in a worker thread (a database
+        read), remembered when found. An unknown secret is never remembered."""
+        found = self.get(secret)
+        if found is None:
+            found = await asyncio.to_thread(load, secret)
+            if found is not None:
+                self.put(secret, found)
+        return found
 
     def put(self, secret: str, value: V) -> None:
         name = digest(secret)
