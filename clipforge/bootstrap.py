@@ -111,7 +111,7 @@ def build_resources(
         migrate.upgrade(engine)
     url = redis_url(settings)
     sessions = build_session_factory(engine)
-    # Short timeouts: a commit waits for this round trip, and Redis down must not stall it.
+    # Short timeouts: a commit waits for this round trip; with Redis down it waits at most 2 s.
     version_redis = redis.Redis.from_url(
         url, socket_timeout=2, socket_connect_timeout=2, retry_on_timeout=False
     )
