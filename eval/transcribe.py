@@ -7,6 +7,10 @@ bundled Whisper base ones ("base") are committed so detection can be evaluated w
     python -m eval.transcribe              # every rendered episode lacking a base transcript
     python -m eval.transcribe 03 --force   # redo episode 03
     python -m eval.transcribe --split heldout  # only the held-out episodes
+    python -m eval.transcribe --tracks     # add audio tracks a cached transcript lacks
+
+`--tracks` stores what a newer transcription stage keeps beside the words (the pitch track)
+on cached transcripts, from the rendered WAV, without recognising the speech again.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from clipforge.asr.postprocess import with_audio_tracks
 from clipforge.asr.transcriber import build_transcriber, wav_duration
 from clipforge.config import Settings
 from clipforge.domain.transcript import Transcript
@@ -72,11 +77,30 @@ def transcribe_episode(slug: str, settings: Settings) -> Transcript:
     return transcript
 
 
+def add_tracks(slug: str, engine: str) -> bool:
+    """Store the audio tracks the cached transcript lacks; False when it had them all."""
+    cached = load_transcript(slug, engine)
+    if cached is None:
+        raise FileNotFoundError(f"{slug} has no {engine} transcript: transcribe it first")
+    wav = MEDIA_DIR / f"{slug}.wav"
+    if not wav.is_file():
+        raise FileNotFoundError(f"{wav} is missing: run `python -m eval.render {slug[:2]}` first")
+    finished = with_audio_tracks(cached, wav)
+    if finished is cached:
+        return False
+    path = transcript_path(slug, engine)
+    path.write_text(json.dumps(finished.to_dict(), indent=None) + "\n", encoding="utf-8")
+    return True
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.transcribe", description=__doc__)
     parser.add_argument("episodes", nargs="*", help="slug prefixes (default: all)")
     parser.add_argument("--force", action="store_true", help="redo cached transcripts")
     parser.add_argument("--split", choices=SPLITS, help="only episodes of this split")
+    parser.add_argument(
+        "--tracks", action="store_true", help="only add missing audio tracks to cached transcripts"
+    )
     args = parser.parse_args(argv)
     settings = Settings()
     engine = engine_label(settings)
@@ -86,10 +110,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             continue
         if args.episodes and not any(slug.startswith(p) for p in args.episodes):
             continue
-        if not args.force and transcript_path(slug, engine).is_file():
+        if not args.tracks and not args.force and transcript_path(slug, engine).is_file():
             continue
         if not (MEDIA_DIR / f"{slug}.wav").is_file():
             print(f"{slug}: not rendered, skipped", flush=True)
+            continue
+        if args.tracks:
+            if transcript_path(slug, engine).is_file():
+                added = add_tracks(slug, engine)
+                print(f"{slug}: {'tracks added' if added else 'complete'}", flush=True)
             continue
         t = transcribe_episode(slug, settings)
         info = t.extra["eval"]

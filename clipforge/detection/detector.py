@@ -21,6 +21,7 @@ from clipforge.detection.pauses import LOOK_SECONDS, Silences, offset, onset, se
 from clipforge.detection.scoring import Features, breakdown, rank_value, reason, topic_fit
 from clipforge.detection.segmentation import Segmentation, pause_evidence, segment
 from clipforge.detection.sentences import Sentence, split_sentences
+from clipforge.detection.voices import PitchTrack, voice_changes
 from clipforge.detection.windows import Ranked, fit_units, pad, remove_overlaps, repair, span
 from clipforge.domain.clips import ClipCandidate
 from clipforge.domain.detect_options import DetectOptions
@@ -120,7 +121,13 @@ class _Context:
             if silences is not None
             else None
         )
-        seg = segment(infos, heard)
+        pitch = PitchTrack.from_extra(transcript.extra)
+        voices = voice_changes(pitch, infos) if pitch is not None else None
+        seg = segment(infos, heard, voices)
+        pauses = pause_evidence(infos, heard, spoken)
+        if voices is not None:
+            # Where another voice takes over, one turn ended: as final as the longest pause.
+            pauses = [max(p, v) for p, v in zip(pauses, voices, strict=True)]
         return cls(
             units=units,
             infos=infos,
@@ -144,7 +151,7 @@ class _Context:
                 )
                 for k in range(n)
             ],
-            ends=EdgeEvidence(infos, seg, pause_evidence(infos, heard, spoken)),
+            ends=EdgeEvidence(infos, seg, pauses),
         )
 
     def clip(self, scored: _Scored, note: str) -> ClipCandidate:

@@ -59,11 +59,17 @@ class Segmentation:
         return 0.5 * s + 0.5 * peak
 
 
-def segment(infos: Sequence[SentenceInfo], heard: Sequence[float] | None = None) -> Segmentation:
+def segment(
+    infos: Sequence[SentenceInfo],
+    heard: Sequence[float] | None = None,
+    voices: Sequence[float] | None = None,
+) -> Segmentation:
     """Gap strengths and topic segments for the sentences in order.
 
     `heard`, when given, is the pause the audio shows at each gap (seconds), which counts
-    where the word timings show less.
+    where the word timings show less. `voices`, when given, is the evidence (0-1) that
+    another voice speaks after each gap (`voices.voice_changes`): a turn as surely as a
+    listener's reaction is.
     """
     n = len(infos)
     if n <= 1:
@@ -71,9 +77,14 @@ def segment(infos: Sequence[SentenceInfo], heard: Sequence[float] | None = None)
     lexical = lexical_depth(infos)
     pauses = pause_evidence(infos, heard)
     register = register_change(infos)
+    turns = reaction_turns(infos)
+    if voices is not None:
+        if len(voices) != len(turns):
+            raise ValueError("voices must hold one change per gap between sentences")
+        turns = [max(t, v) for t, v in zip(turns, voices, strict=True)]
     strength = tuple(
         min(1.0, WEIGHT_LEXICAL * a + WEIGHT_PAUSE * b + WEIGHT_REGISTER * c + WEIGHT_TURN * d)
-        for a, b, c, d in zip(lexical, pauses, register, reaction_turns(infos), strict=True)
+        for a, b, c, d in zip(lexical, pauses, register, turns, strict=True)
     )
     return Segmentation(strength=strength, segments=tuple(_segments(strength)))
 

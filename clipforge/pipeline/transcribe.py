@@ -1,7 +1,8 @@
 """Transcription stage: word-level transcript of the extracted audio, stored once per video.
 
-The transcript carries the audio's loudness envelope (`extra["loudness"]`, dBFS per 0.1 s),
-which clip detection uses as its energy feature.
+The transcript carries the audio's loudness envelope (`extra["loudness"]`, dBFS per 0.1 s) and
+the voice's pitch (`extra["pitch"]`, Hz per 0.1 s), which clip detection reads for pauses,
+speech energy and changes of speaker.
 """
 
 from __future__ import annotations
@@ -11,14 +12,13 @@ import logging
 import shutil
 import tempfile
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from clipforge.asr.base import Transcriber, TranscriptionError
-from clipforge.asr.postprocess import loudness_extra
+from clipforge.asr.postprocess import with_audio_tracks
 from clipforge.db import repository
 from clipforge.db.tables import Transcript as TranscriptRow
 from clipforge.db.tables import Video
@@ -89,10 +89,8 @@ class TranscribeStage:
                 self._chosen_language, video_id
             )
             transcript = await self._transcribe(audio, on_progress, language)
-            if "loudness" not in transcript.extra:
-                # Engines that clean against loudness store it already; others get it here.
-                loudness = await asyncio.to_thread(loudness_extra, audio)
-                transcript = replace(transcript, extra={**transcript.extra, "loudness": loudness})
+            # Engines that clean against loudness store the tracks already; others get them here.
+            transcript = await asyncio.to_thread(with_audio_tracks, transcript, audio)
         finally:
             publisher.cancel()
             shutil.rmtree(work, ignore_errors=True)

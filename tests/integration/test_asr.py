@@ -393,6 +393,10 @@ def test_transcribes_speech_fixture(model_data_dir: Path) -> None:
     assert "?" in transcript.text and "." in transcript.text
     assert all(s.text[-1] in ".?!" for s in transcript.segments)  # cut at sentence ends
     assert len(transcript.extra["loudness"]["dbfs"]) == 141  # 14.05 s in 0.1 s hops
+    pitch = transcript.extra["pitch"]["hz"]
+    assert len(pitch) == 141 and 0 in pitch  # silence between the sentences has no pitch
+    voiced = sorted(p for p in pitch if p)
+    assert 70 <= voiced[len(voiced) // 2] <= 300  # a speaking voice
     assert word_error_rate(SPEECH_TXT.read_text(), transcript.text) < 0.25
     assert progress == sorted(progress) and progress[-1] == 1.0
     assert all(0.0 < p <= 1.0 for p in progress)
@@ -488,7 +492,9 @@ async def no_progress(_: float) -> None:
     pass
 
 
-async def test_stage_passes_the_language_and_stores_loudness(resources: Resources) -> None:
+async def test_stage_passes_the_language_and_stores_the_audio_tracks(
+    resources: Resources,
+) -> None:
     video_id = await stored_video(resources)
     engine = ScriptedEngine()
     stage = TranscribeStage(resources.sessions, resources.storage, resources.queues, engine)
@@ -499,7 +505,10 @@ async def test_stage_passes_the_language_and_stores_loudness(resources: Resource
         assert row is not None
         assert (row.engine, row.model, row.language) == ("scripted", "fixed", "de")
         loudness = row.data["extra"]["loudness"]
+        pitch = row.data["extra"]["pitch"]
     assert loudness["hop_seconds"] == 0.1 and len(loudness["dbfs"]) == 141
+    assert pitch["hop_seconds"] == 0.1 and len(pitch["hz"]) == 141
+    assert all(isinstance(p, int) for p in pitch["hz"])
     assert all(round(d, 1) == d for d in loudness["dbfs"])  # rounded to 0.1 dB
     assert max(loudness["dbfs"]) > -40 > min(loudness["dbfs"])  # speech and pauses differ
 
