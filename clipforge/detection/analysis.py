@@ -10,11 +10,15 @@ import math
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from clipforge.detection import lexicon as lx
 from clipforge.detection.sentences import Sentence, ends_sentence
 from clipforge.domain.text import tokens
+
+#: Filler weight at which a sponsor phrase makes a sentence the opening of a read (a phrase
+#: alone in a long sentence weighs 0.5-0.75 and may be incidental).
+SPONSOR_LINE = 0.75
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +89,32 @@ def analyse(sentence: Sentence) -> SentenceInfo:
         filler_kind=kind,
         reaction=is_reaction(sentence.text),
     )
+
+
+def sponsor_reads_run_on(
+    infos: Sequence[SentenceInfo], breaks: Sequence[bool]
+) -> list[SentenceInfo]:
+    """The sentences, with a sponsor read's filler carried on to the end of the turn.
+
+    A sponsor read names the sponsor once ("This week's show is supported by ...") and then
+    talks about the product for half a minute in ordinary words ("I've had three vans
+    from them now ..."). Every sentence after a sponsor line is the read too, up to the next
+    turn: `breaks[g]` says whether the gap after sentence g ends one (a clear pause or
+    another voice), and a listener's reaction opens another.
+    """
+    if len(breaks) != max(0, len(infos) - 1):
+        raise ValueError("breaks must hold one flag per gap between sentences")
+    out: list[SentenceInfo] = []
+    read: SentenceInfo | None = None
+    for k, info in enumerate(infos):
+        if k > 0 and (breaks[k - 1] or info.reaction):
+            read = None
+        if info.filler_kind == "sponsor" and info.filler >= SPONSOR_LINE:
+            read = info
+        elif read is not None and info.filler < read.filler:
+            info = replace(info, filler=read.filler, filler_kind="sponsor")
+        out.append(info)
+    return out
 
 
 def has_insight(toks: Sequence[str], normalised: str, text: str) -> bool:

@@ -14,8 +14,14 @@ from dataclasses import dataclass
 
 from clipforge.detection import content
 from clipforge.detection import features as ft
-from clipforge.detection.analysis import Corpus, SentenceInfo, analyse, corpus_stats
-from clipforge.detection.edges import EdgeEvidence, refine_all
+from clipforge.detection.analysis import (
+    Corpus,
+    SentenceInfo,
+    analyse,
+    corpus_stats,
+    sponsor_reads_run_on,
+)
+from clipforge.detection.edges import SPLIT, EdgeEvidence, refine_all
 from clipforge.detection.energy import LoudnessProfile, speech_energy
 from clipforge.detection.pauses import LOOK_SECONDS, Silences, offset, onset, sentence_pause
 from clipforge.detection.scoring import Features, breakdown, rank_value, reason, topic_fit
@@ -123,11 +129,19 @@ class _Context:
         )
         pitch = PitchTrack.from_extra(transcript.extra)
         voices = voice_changes(pitch, infos) if pitch is not None else None
-        seg = segment(infos, heard, voices)
         pauses = pause_evidence(infos, heard, spoken)
         if voices is not None:
             # Where another voice takes over, one turn ended: as final as the longest pause.
             pauses = [max(p, v) for p, v in zip(pauses, voices, strict=True)]
+        # A sponsor read ends at a clear pause or another voice. The pause is the longer of
+        # the words' gap and the silence heard (as in segmentation), so that a track showing
+        # no silence at all, under music, does not stretch the read to the end of the show.
+        breaks = [
+            p >= SPLIT or (voices is not None and voices[g] >= SPLIT)
+            for g, p in enumerate(pause_evidence(infos, heard))
+        ]
+        infos = sponsor_reads_run_on(infos, breaks)
+        seg = segment(infos, heard, voices)
         return cls(
             units=units,
             infos=infos,

@@ -235,6 +235,23 @@ FILLER_PATTERNS: dict[str, re.Pattern[str]] = {
             r"at checkout",
             r"half price",
         ),
+        # A correction of an earlier show ("A correction from two episodes back. I said
+        # ..."), read out before the show goes on: an aside about the show itself.
+        "correction": (
+            r"corrections?",
+            r"correct (?:myself|something|a mistake|the record)",
+            r"(?:last|previous|an earlier|a past) (?:week|month|episode|show|time)"
+            r"(?: \S+){0,3} i (?:said|told you|got)",
+        ),
+        # Promotion of a show, a book, a gig: what is for sale and where.
+        "promotion": (
+            r"(?:a|quick|shameless) plug",
+            r"plug (?:for|my|our)",
+            r"(?:new|latest) (?:book|album|single|record|tour|course) (?:out|is out|coming)",
+            r"(?:tickets|bookings?) (?:are |is )?(?:open|on sale|available|still)",
+            r"on sale (?:now|from|at)",
+            r"pre-?order",
+        ),
         "subscribe": (
             r"subscrib\S*",
             r"(?:hit|ring|tap) the bell",
@@ -297,8 +314,7 @@ FILLER_PATTERNS: dict[str, re.Pattern[str]] = {
             r"(?:back to|on with) (?:the|our) (?:show|stories|story|conversation|episode|topic)",
             r"(?:we'll be|we're) (?:right )?back",
             r"after the break",
-            r"(?:a|one) (?:quick|short|small) (?:break|word|note|reminder|correction)",
-            r"(?:a )?correction to",
+            r"(?:a|one) (?:quick|short|small) (?:break|word|note|reminder)",
             r"housekeeping",
             r"announcements?",
             r"(?:another|a future|a full|its own|a separate) episode",

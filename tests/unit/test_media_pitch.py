@@ -29,7 +29,7 @@ def voice(seconds: float, hz: float, amplitude: float = 0.3) -> np.ndarray:
     """A buzz with falling harmonics, like a voiced vowel (a plain sine is too easy)."""
     t = np.arange(round(seconds * RATE)) / RATE
     wave_ = sum(np.sin(2 * np.pi * hz * k * t) / k for k in range(1, 8))
-    return amplitude * wave_ / np.max(np.abs(wave_))
+    return np.asarray(amplitude * wave_ / np.max(np.abs(wave_)))
 
 
 def test_each_hop_reports_the_fundamental_of_the_voice(tmp_path: Path) -> None:

@@ -1,0 +1,65 @@
+"""A sponsor read names its sponsor once and runs on in ordinary words to the end of the turn."""
+
+from __future__ import annotations
+
+import pytest
+
+from clipforge.detection import detect_highlights
+from clipforge.detection.analysis import SentenceInfo, analyse, sponsor_reads_run_on
+from clipforge.detection.sentences import split_sentences
+from clipforge.domain.detect_options import DetectOptions
+from tests.unit.test_detection_fixtures import build
+
+READ = [
+    "This week's show is supported by Harrow Van Leasing.",
+    "I've had three vans from them now, and the thing I like is the breakdown cover.",
+    "When one breaks down at half seven in the morning they send another by nine.",
+    "Every single one has arrived on time, with a full tank and a clean cab.",
+    "Honestly the best decision I made for the business in ten years of trading.",
+]
+STORY = [
+    "The worst call I ever took was a wasps' nest inside a church organ.",
+    "The vicar had tried smoke, then a vacuum cleaner, then prayer, in that order.",
+    "Every time the organist played a low note the whole nest came out to complain.",
+    "We worked at night with red torches, because wasps do not see red light.",
+    "It took four hours and I was stung once, on the ear, by the last one out.",
+    "Now I tell every customer the same thing: call early, because nests only grow.",
+]
+
+
+def infos_of(lines: list[str]) -> list[SentenceInfo]:
+    return [analyse(s) for s in split_sentences(build(lines))]
+
+
+def test_the_read_runs_on_until_the_turn_ends() -> None:
+    infos = infos_of([*READ, "Anyway.", "Back to the wasps."])
+    assert infos[0].filler_kind == "sponsor" and infos[1].filler == 0.0
+    breaks = [False] * (len(infos) - 1)
+    breaks[len(READ) - 1] = True  # a clear pause after the read
+    carried = sponsor_reads_run_on(infos, breaks)
+    assert [i.filler_kind for i in carried[: len(READ)]] == ["sponsor"] * len(READ)
+    assert all(i.filler == infos[0].filler for i in carried[: len(READ)])
+    assert carried[len(READ)] is infos[len(READ)]  # after the pause: the sentence as it was
+
+
+def test_a_listeners_reaction_ends_the_read_and_other_filler_starts_none() -> None:
+    infos = infos_of([READ[0], READ[1], "Wow, that's amazing.", READ[2]])
+    carried = sponsor_reads_run_on(infos, [False] * 3)
+    assert carried[1].filler_kind == "sponsor"
+    assert carried[3].filler_kind != "sponsor"  # the reaction opened another turn
+    greeting = infos_of(["Hey everyone, welcome back to the show.", READ[1]])
+    assert greeting[0].filler >= 0.75 and greeting[0].filler_kind == "greeting"
+    assert sponsor_reads_run_on(greeting, [False])[1].filler == 0.0
+    with pytest.raises(ValueError, match="one flag per gap"):
+        sponsor_reads_run_on(infos, [False])
+
+
+def test_the_read_after_its_first_line_is_no_clip() -> None:
+    # Without the carry, the read's last four sentences (no sponsor phrase in them: vans,
+    # breakdown cover, a full tank) made a clip scoring in the sixties.
+    transcript = build(READ + STORY, gaps={len(READ) - 1: 1.5})
+    clips = detect_highlights(transcript, DetectOptions(min_seconds=10, max_seconds=40, count=2))
+    read_end = split_sentences(transcript)[len(READ) - 1].end
+    story, *rest = clips
+    assert story.start >= read_end
+    assert all(c.score < 20 for c in rest if c.start < read_end)
