@@ -15,8 +15,9 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from pathlib import Path
+from typing import Any, TypeVar
 
 from clipforge import accounts, services
 from clipforge.bootstrap import Resources, build_resources
@@ -29,6 +30,7 @@ from clipforge.queues.connection import check_eviction_policy
 from clipforge.queues.definitions import ALL_QUEUES, parse_queue_name
 
 log = logging.getLogger("clipforge")
+T = TypeVar("T")
 
 POLL_SECONDS = 0.5
 
@@ -262,7 +264,7 @@ async def _run_clip(args: argparse.Namespace, res: Resources) -> int:
                 res, owner.id, Path(source), detect, args.language
             )
         print(f"video {submitted.video_id} submitted", file=sys.stderr)
-        await _wait_for_video(res, owner.id, submitted.video_id, printer)
+        await _unless_stopped(stop, _wait_for_video(res, owner.id, submitted.video_id, printer))
         clips = list(
             await asyncio.to_thread(services.list_clips, res, owner.id, submitted.video_id)
         )
@@ -274,7 +276,7 @@ async def _run_clip(args: argparse.Namespace, res: Resources) -> int:
             )
             for c in clips
         ]
-        ready = await _wait_for_exports(res, owner.id, exports, printer)
+        ready = await _unless_stopped(stop, _wait_for_exports(res, owner.id, exports, printer))
         manifest = await _write_outputs(args.out, submitted.video_id, clips, ready, res)
         print(f"{len(ready)} clip(s) written to {args.out.resolve()} (manifest: {manifest.name})")
         return 0
@@ -282,6 +284,24 @@ async def _run_clip(args: argparse.Namespace, res: Resources) -> int:
         stop.set()
         if workers is not None:
             await workers
+
+
+async def _unless_stopped(stop: asyncio.Event, waiting: Coroutine[Any, Any, T]) -> T:
+    """`waiting`'s result, unless `stop` is set first (Ctrl-C or SIGTERM: the workers then
+    drain and stop, so the wait would never end)."""
+    work = asyncio.ensure_future(waiting)
+    stopped = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({work, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopped.cancel()
+    if work.done():
+        return work.result()
+    work.cancel()
+    await asyncio.gather(work, return_exceptions=True)
+    raise CliError(
+        "Interrupted before the clips were written; run the command again to start over."
+    )
 
 
 async def _wait_for_exports(

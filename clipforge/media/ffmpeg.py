@@ -119,11 +119,22 @@ async def reap(proc: asyncio.subprocess.Process, reader: asyncio.Task[object]) -
     if proc.returncode is None:
         with contextlib.suppress(ProcessLookupError):
             proc.kill()
-        await proc.wait()
+        # asyncio reports the exit only once every pipe has closed, and a stdout nobody
+        # reads any more stays open with its reading paused (its buffer full of frames):
+        # wait() would never return. Whatever is left is read and thrown away.
+        await asyncio.gather(proc.wait(), _discard(proc.stdout))
     if not reader.done():
         reader.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await reader
+
+
+async def _discard(stream: asyncio.StreamReader | None) -> None:
+    """Read `stream` to its end, keeping nothing."""
+    if stream is None:
+        return
+    while await stream.read(1 << 16):
+        pass
 
 
 async def run_ffmpeg(

@@ -119,6 +119,18 @@ def decoder_threads() -> int:
 
 
 _per_thread = threading.local()
+_opencv_import = threading.Lock()
+
+
+def _opencv() -> Any:
+    """The cv2 module, imported on first use: only exports that track faces pay for loading
+    OpenCV. Its package swaps itself in `sys.modules` while it initialises, so two threads
+    importing it at once can see a half-made module ("module 'cv2' has no attribute
+    'data'", seen when two exports started together): the first import is serialised."""
+    with _opencv_import:
+        import cv2
+
+    return cv2
 
 
 def _cascade() -> Any:
@@ -126,9 +138,8 @@ def _cascade() -> Any:
     so concurrent exports must not share one; each thread loads its own once."""
     cascade = getattr(_per_thread, "cascade", None)
     if cascade is None:
-        import cv2  # imported here: only exports that track faces pay for loading OpenCV
-
-        folder = cv2.data.haarcascades  # type: ignore[attr-defined]  # missing from the stubs
+        cv2 = _opencv()
+        folder = cv2.data.haarcascades
         cascade = cv2.CascadeClassifier(str(Path(folder) / CASCADE_FILE))
         if cascade.empty():
             raise RuntimeError(f"OpenCV could not load {CASCADE_FILE}")
@@ -232,8 +243,7 @@ class FaceSampler:
 
 
 def _thumb(gray: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-    import cv2
-
+    cv2 = _opencv()
     return np.asarray(cv2.resize(gray, _DIFF_SIZE, interpolation=cv2.INTER_AREA), np.float32)
 
 

@@ -186,3 +186,49 @@ def _ready(httpx, port: int) -> bool:  # type: ignore[no-untyped-def]
         return httpx.get(f"http://127.0.0.1:{port}/health/ready", timeout=2).status_code == 200
     except httpx.HTTPError:
         return False
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_clip_and_leaves_no_process_behind(tmp_path):
+    """Ctrl-C during `clipforge clip` ends it with a clear message, like any command: the
+    workers drain and stop, so waiting on would never end."""
+    import signal
+    import time
+
+    import psutil
+
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("CLIPFORGE_") and k not in ("DATABASE_URL", "REDIS_URL")
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "clipforge", "clip", str(SPEECH_WAV), "--out", "out"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert proc.stderr is not None
+        deadline = time.monotonic() + 120
+        seen = ""
+        while "submitted" not in seen:  # the video is in the pipeline
+            assert time.monotonic() < deadline, seen
+            line = proc.stderr.readline()
+            assert line, f"clipforge clip exited early: {seen}"
+            seen += line
+        children = psutil.Process(proc.pid).children(recursive=True)  # the embedded Redis
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=90)
+        assert proc.returncode == 1, err[-2000:]
+        assert "Interrupted" in err and "Traceback" not in err
+        assert not (tmp_path / "out").exists()
+        _gone, alive = psutil.wait_procs(children, timeout=10)
+        assert alive == [], f"left running: {[p.cmdline() for p in alive]}"
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
+import sys
 import time
 import wave
 from pathlib import Path
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from clipforge.media.audio import extract_audio
-from clipforge.media.ffmpeg import FFmpegError, FFmpegTimeout, ffmpeg_exe, run_ffmpeg
+from clipforge.media.ffmpeg import FFmpegError, FFmpegTimeout, ffmpeg_exe, reap, run_ffmpeg
 from clipforge.media.probe import MediaError, probe_media
 
 
@@ -242,3 +243,22 @@ async def test_missing_binary_is_ffmpeg_error(monkeypatch: pytest.MonkeyPatch) -
     assert ffmpeg_exe() == "/nonexistent/ffmpeg"
     with pytest.raises(FFmpegError, match="could not be started"):
         await run_ffmpeg(["-version"])
+
+
+async def test_reaping_a_child_whose_unread_output_filled_the_pipe_returns() -> None:
+    # A reader stopped early (a frame failed analysis) leaves stdout full and its reading
+    # paused; asyncio reports the exit only once every pipe closes, so waiting for the
+    # killed child hung forever until reap read the rest away.
+    writer = "import sys, time; sys.stdout.buffer.write(b'x' * 4_000_000); time.sleep(60)"
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", writer,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        limit=1,  # the reader pauses as soon as more than two bytes wait in its buffer
+    )  # fmt: skip
+    assert proc.stdout is not None and proc.stderr is not None
+    await proc.stdout.readexactly(1)  # data arrived, the rest stays unread: reading paused
+    reader = asyncio.create_task(proc.stderr.read())
+    async with asyncio.timeout(30):  # the failure this guards against is waiting forever
+        await reap(proc, reader)
+    assert proc.returncode is not None and proc.returncode < 0  # killed
+    assert reader.done()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -249,3 +250,38 @@ async def test_unknown_reframe_mode_is_refused(talking_head: Path, tmp_path: Pat
             ExportRequest(talking_head, 0.0, 1.0, [], "9:16", "minimal", reframe="zoom"),
             tmp_path,
         )
+
+
+_RACE = """
+import threading
+from clipforge.media import reframe
+
+barrier = threading.Barrier(4)
+errors = []
+
+def first_detection():
+    barrier.wait()
+    try:
+        reframe._cascade()
+    except Exception as exc:
+        errors.append(repr(exc))
+
+threads = [threading.Thread(target=first_detection) for _ in range(4)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+print(errors)
+"""
+
+
+@pytest.mark.slow
+def test_exports_starting_together_each_load_opencv() -> None:
+    # OpenCV's package swaps itself in sys.modules while it initialises; unguarded, one of
+    # several threads importing it at once sometimes saw "module 'cv2' has no attribute
+    # 'data'" (about one process in eight here). Each run is a fresh interpreter.
+    for _ in range(24):
+        done = subprocess.run(
+            [sys.executable, "-c", _RACE], capture_output=True, text=True, timeout=60, check=True
+        )
+        assert done.stdout.strip() == "[]", done.stdout + done.stderr
