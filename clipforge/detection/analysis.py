@@ -16,9 +16,13 @@ from clipforge.detection import lexicon as lx
 from clipforge.detection.sentences import Sentence, ends_sentence
 from clipforge.domain.text import tokens
 
-#: Filler weight at which a sponsor phrase makes a sentence the opening of a read (a phrase
-#: alone in a long sentence weighs 0.5-0.75 and may be incidental).
-SPONSOR_LINE = 0.75
+#: Filler kinds whose first line announces an aside that runs on in ordinary words.
+ASIDE_KINDS = frozenset({"sponsor", "correction", "notice"})
+#: Filler weight at which such a phrase makes a sentence the opening of an aside.
+ASIDE_LINE = 0.75
+#: How long an aside runs on at most (sponsor reads, corrections and notices are told in
+#: half a minute; a longer stretch without a pause is more likely the show going on).
+ASIDE_SECONDS = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,28 +95,30 @@ def analyse(sentence: Sentence) -> SentenceInfo:
     )
 
 
-def sponsor_reads_run_on(
-    infos: Sequence[SentenceInfo], breaks: Sequence[bool]
-) -> list[SentenceInfo]:
-    """The sentences, with a sponsor read's filler carried on to the end of the turn.
+def asides_run_on(infos: Sequence[SentenceInfo], breaks: Sequence[bool]) -> list[SentenceInfo]:
+    """The sentences, with an announced aside's filler carried on to the end of its turn.
 
     A sponsor read names the sponsor once ("This week's show is supported by ...") and then
-    talks about the product for half a minute in ordinary words ("I've had three vans
-    from them now ..."). Every sentence after a sponsor line is the read too, up to the next
-    turn: `breaks[g]` says whether the gap after sentence g ends one (a clear pause or
-    another voice), and a listener's reaction opens another.
+    talks about the product in ordinary words ("I've had three vans from them now ...");
+    a correction or a notice is announced the same way ("A correction from two episodes
+    back.", "Housekeeping for the saleroom, if I may.") and then told in plain sentences.
+    The sentences after such a line are the aside too, up to the end of the turn (`breaks[g]`
+    says whether the gap after sentence g ends one: a clear pause or another voice; a
+    listener's reaction opens another) and for at most ASIDE_SECONDS from its first line.
     """
     if len(breaks) != max(0, len(infos) - 1):
         raise ValueError("breaks must hold one flag per gap between sentences")
     out: list[SentenceInfo] = []
-    read: SentenceInfo | None = None
+    aside: SentenceInfo | None = None
     for k, info in enumerate(infos):
         if k > 0 and (breaks[k - 1] or info.reaction):
-            read = None
-        if info.filler_kind == "sponsor" and info.filler >= SPONSOR_LINE:
-            read = info
-        elif read is not None and info.filler < read.filler:
-            info = replace(info, filler=read.filler, filler_kind="sponsor")
+            aside = None
+        if aside is not None and info.end - aside.start > ASIDE_SECONDS:
+            aside = None
+        if info.filler_kind in ASIDE_KINDS and info.filler >= ASIDE_LINE:
+            aside = info
+        elif aside is not None and info.filler < aside.filler:
+            info = replace(info, filler=aside.filler, filler_kind=aside.filler_kind)
         out.append(info)
     return out
 

@@ -18,8 +18,8 @@ from clipforge.detection.analysis import (
     Corpus,
     SentenceInfo,
     analyse,
+    asides_run_on,
     corpus_stats,
-    sponsor_reads_run_on,
 )
 from clipforge.detection.edges import SPLIT, EdgeEvidence, refine_all
 from clipforge.detection.energy import LoudnessProfile, speech_energy
@@ -133,14 +133,15 @@ class _Context:
         if voices is not None:
             # Where another voice takes over, one turn ended: as final as the longest pause.
             pauses = [max(p, v) for p, v in zip(pauses, voices, strict=True)]
-        # A sponsor read ends at a clear pause or another voice. The pause is the longer of
-        # the words' gap and the silence heard (as in segmentation), so that a track showing
-        # no silence at all, under music, does not stretch the read to the end of the show.
+        # An aside (a sponsor read, a correction) ends at a clear pause or another voice.
+        # The pause is the longer of the words' gap and the silence heard (as segmentation
+        # reads it), so that a track showing no silence at all, under music, does not
+        # stretch an aside on.
         breaks = [
             p >= SPLIT or (voices is not None and voices[g] >= SPLIT)
             for g, p in enumerate(pause_evidence(infos, heard))
         ]
-        infos = sponsor_reads_run_on(infos, breaks)
+        infos = asides_run_on(infos, breaks)
         seg = segment(infos, heard, voices)
         return cls(
             units=units,

@@ -243,6 +243,14 @@ FILLER_PATTERNS: dict[str, re.Pattern[str]] = {
             r"(?:last|previous|an earlier|a past) (?:week|month|episode|show|time)"
             r"(?: \S+){0,3} i (?:said|told you|got)",
         ),
+        # A notice read out between the show's parts ("A bit of news first.", "Housekeeping
+        # for the saleroom, if I may."): dates, places and times, not a story.
+        "notice": (
+            r"housekeeping",
+            r"announcements?",
+            r"(?:a bit of|some|quick|a little) news",
+            r"(?:a few|some|quick) (?:notices|reminders)",
+        ),
         # Promotion of a show, a book, a gig: what is for sale and where.
         "promotion": (
             r"(?:a|quick|shameless) plug",
@@ -315,8 +323,6 @@ FILLER_PATTERNS: dict[str, re.Pattern[str]] = {
             r"(?:we'll be|we're) (?:right )?back",
             r"after the break",
             r"(?:a|one) (?:quick|short|small) (?:break|word|note|reminder)",
-            r"housekeeping",
-            r"announcements?",
             r"(?:another|a future|a full|its own|a separate) episode",
             r"for another (?:time|day)",
             r"(?:listening|launch|release|watch) party",

@@ -1,11 +1,12 @@
-"""A sponsor read names its sponsor once and runs on in ordinary words to the end of the turn."""
+"""An announced aside (a sponsor read, a correction, a notice) runs on in ordinary words to the
+end of its turn."""
 
 from __future__ import annotations
 
 import pytest
 
 from clipforge.detection import detect_highlights
-from clipforge.detection.analysis import SentenceInfo, analyse, sponsor_reads_run_on
+from clipforge.detection.analysis import ASIDE_SECONDS, SentenceInfo, analyse, asides_run_on
 from clipforge.detection.sentences import split_sentences
 from clipforge.domain.detect_options import DetectOptions
 from tests.unit.test_detection_fixtures import build
@@ -36,22 +37,42 @@ def test_the_read_runs_on_until_the_turn_ends() -> None:
     assert infos[0].filler_kind == "sponsor" and infos[1].filler == 0.0
     breaks = [False] * (len(infos) - 1)
     breaks[len(READ) - 1] = True  # a clear pause after the read
-    carried = sponsor_reads_run_on(infos, breaks)
+    carried = asides_run_on(infos, breaks)
     assert [i.filler_kind for i in carried[: len(READ)]] == ["sponsor"] * len(READ)
     assert all(i.filler == infos[0].filler for i in carried[: len(READ)])
     assert carried[len(READ)] is infos[len(READ)]  # after the pause: the sentence as it was
 
 
+def test_a_correction_runs_on_for_half_a_minute_at_most() -> None:
+    lines = [
+        "A correction from two episodes back.",
+        "I said that stalactites grow about an inch every year.",
+        "A geologist who listens wrote to say it is closer to a finger's width a century.",
+    ]
+    long_run = (
+        lines
+        + ["The cave was discovered by two boys chasing a dog in the spring of that year."] * 4
+    )
+    infos = infos_of(long_run)
+    assert infos[0].filler_kind == "correction"
+    carried = asides_run_on(infos, [False] * (len(infos) - 1))
+    assert [i.filler_kind for i in carried[:3]] == ["correction"] * 3
+    within = [i for i in carried if i.end - infos[0].start <= ASIDE_SECONDS]
+    beyond = [i for i in carried if i.end - infos[0].start > ASIDE_SECONDS]
+    assert beyond and all(i.filler_kind == "correction" for i in within)
+    assert all(i.filler_kind != "correction" for i in beyond)
+
+
 def test_a_listeners_reaction_ends_the_read_and_other_filler_starts_none() -> None:
     infos = infos_of([READ[0], READ[1], "Wow, that's amazing.", READ[2]])
-    carried = sponsor_reads_run_on(infos, [False] * 3)
+    carried = asides_run_on(infos, [False] * 3)
     assert carried[1].filler_kind == "sponsor"
     assert carried[3].filler_kind != "sponsor"  # the reaction opened another turn
     greeting = infos_of(["Hey everyone, welcome back to the show.", READ[1]])
     assert greeting[0].filler >= 0.75 and greeting[0].filler_kind == "greeting"
-    assert sponsor_reads_run_on(greeting, [False])[1].filler == 0.0
+    assert asides_run_on(greeting, [False])[1].filler == 0.0
     with pytest.raises(ValueError, match="one flag per gap"):
-        sponsor_reads_run_on(infos, [False])
+        asides_run_on(infos, [False])
 
 
 def test_the_read_after_its_first_line_is_no_clip() -> None:
