@@ -5,10 +5,11 @@ Streaming: the file is read a block of hops at a time, so memory stays flat for 
 
 from __future__ import annotations
 
-import wave
 from pathlib import Path
 
 import numpy as np
+
+from clipforge.media.pcm import Pcm16Reader
 
 #: Level reported for digital silence (log of zero); far below any real recording's noise.
 FLOOR_DBFS = -100.0
@@ -25,24 +26,10 @@ def loudness_envelope(wav_path: Path, hop_seconds: float = 0.5) -> list[float]:
     """
     if hop_seconds <= 0:
         raise ValueError("hop_seconds must be positive")
-    try:
-        wf = wave.open(str(wav_path), "rb")  # noqa: SIM115 - closed by the with below
-    except (wave.Error, EOFError) as exc:
-        raise ValueError(f"{wav_path} is not a readable WAV file: {exc}") from exc
-    with wf:
-        if wf.getsampwidth() != 2:
-            raise ValueError(f"{wav_path}: expected 16-bit PCM, got {8 * wf.getsampwidth()}-bit")
-        channels = wf.getnchannels()
-        hop = max(1, round(hop_seconds * wf.getframerate()))
-        levels: list[float] = []
-        while True:
-            raw = wf.readframes(hop * _HOPS_PER_BLOCK)
-            if not raw:
-                break
-            samples = np.frombuffer(raw, dtype="<i2").astype(np.float32) / 32768.0
-            if channels > 1:
-                samples = samples[: len(samples) // channels * channels]
-                samples = samples.reshape(-1, channels).mean(axis=1)
+    levels: list[float] = []
+    with Pcm16Reader(wav_path) as reader:
+        hop = max(1, round(hop_seconds * reader.rate))
+        for samples in reader.blocks(hop * _HOPS_PER_BLOCK):
             levels.extend(_hop_levels(samples, hop))
     return levels
 

@@ -13,10 +13,11 @@ block at a time, so memory stays flat for any length.
 
 from __future__ import annotations
 
-import wave
 from pathlib import Path
 
 import numpy as np
+
+from clipforge.media.pcm import Pcm16Reader
 
 LOWEST_HZ = 60.0
 HIGHEST_HZ = 400.0
@@ -37,30 +38,18 @@ def pitch_track(wav_path: Path, hop_seconds: float = 0.1) -> list[float]:
     """
     if hop_seconds < STEP_SECONDS:
         raise ValueError(f"hop_seconds must be at least {STEP_SECONDS}")
-    try:
-        wf = wave.open(str(wav_path), "rb")  # noqa: SIM115 - closed by the with below
-    except (wave.Error, EOFError) as exc:
-        raise ValueError(f"{wav_path} is not a readable WAV file: {exc}") from exc
-    with wf:
-        if wf.getsampwidth() != 2:
-            raise ValueError(f"{wav_path}: expected 16-bit PCM, got {8 * wf.getsampwidth()}-bit")
-        rate, channels, total = wf.getframerate(), wf.getnchannels(), wf.getnframes()
+    with Pcm16Reader(wav_path) as reader:
+        rate, total = reader.rate, reader.frames
         step = max(1, round(STEP_SECONDS * rate))
         size = round(FRAME_SECONDS * rate)
         frame_pitch: list[np.ndarray] = []
         carry = np.zeros(0, dtype=np.float32)
-        while True:
-            raw = wf.readframes(step * _STEPS_PER_BLOCK)
-            if not raw:
-                break
-            samples = np.frombuffer(raw, dtype="<i2").astype(np.float32) / 32768.0
-            if channels > 1:
-                samples = samples[: len(samples) // channels * channels]
-                samples = samples.reshape(-1, channels).mean(axis=1)
-            samples = np.concatenate([carry, samples])
+        for block in reader.blocks(step * _STEPS_PER_BLOCK):
+            samples = np.concatenate([carry, block])
             count = max(0, (len(samples) - size) // step + 1)
             if count:
                 frame_pitch.append(_frame_pitch(samples, rate, step, size, count))
+            # Keep what the next frame still needs: frames overlap by size - step samples.
             carry = samples[count * step :]
     pitches = np.concatenate(frame_pitch) if frame_pitch else np.zeros(0)
     per_hop = max(1, round(hop_seconds / (step / rate)))

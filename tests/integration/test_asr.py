@@ -45,6 +45,7 @@ from clipforge.domain.text import word_error_rate
 from clipforge.domain.transcript import Segment, Transcript, Word
 from clipforge.pipeline.base import PermanentError, RetryableError
 from clipforge.pipeline.transcribe import TranscribeStage
+from tests.support.pcm import write_pcm16
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SPEECH_WAV = FIXTURES / "speech.wav"
@@ -159,21 +160,12 @@ def test_concurrent_processes_assemble_safely(tmp_path: Path) -> None:
 # --- audio chunking and helpers (no model) ------------------------------------------------
 
 
-def write_wav(path: Path, samples: np.ndarray, rate: int = SAMPLE_RATE, channels: int = 1) -> None:
-    pcm = (np.clip(samples, -1, 1) * 32767).astype("<i2")
-    with wave.open(str(path), "wb") as wf:
-        wf.setnchannels(channels)
-        wf.setsampwidth(2)
-        wf.setframerate(rate)
-        wf.writeframes(pcm.tobytes())
-
-
 def test_chunks_cut_in_the_quiet_gap_and_cover_everything(tmp_path: Path) -> None:
     t = np.arange(int(25 * SAMPLE_RATE)) / SAMPLE_RATE
     audio = 0.5 * np.sin(2 * np.pi * 220 * t)
     audio[(t >= 11.0) & (t < 11.4)] = 0.0  # a pause 1 s after the nominal 10 s boundary
     path = tmp_path / "tone.wav"
-    write_wav(path, audio)
+    write_pcm16(path, audio)
     chunks = list(iter_wav_chunks(path, 10.0, search_seconds=2.0))
     assert 11.0 <= chunks[1].offset <= 11.4
     assert sum(len(c.samples) for c in chunks) == len(audio)
@@ -184,7 +176,7 @@ def test_chunks_cut_in_the_quiet_gap_and_cover_everything(tmp_path: Path) -> Non
 
 def test_rejects_wav_in_the_wrong_format(tmp_path: Path) -> None:
     path = tmp_path / "stereo44k.wav"
-    write_wav(path, np.zeros(44100 * 2), rate=44100, channels=2)
+    write_pcm16(path, np.zeros(44100 * 2), channels=2, rate=44100)
     transcriber = FasterWhisperTranscriber(data_dir=tmp_path)
     with pytest.raises(TranscriptionError, match="16 kHz mono"):
         transcriber.transcribe(path)
@@ -231,7 +223,7 @@ def tone_wav(tmp_path: Path, seconds: int) -> Path:
     """Steady sound: the fake's words stand on audio, not on silence (where they'd be dropped)."""
     t = np.arange(SAMPLE_RATE * seconds) / SAMPLE_RATE
     path = tmp_path / "tone.wav"
-    write_wav(path, 0.3 * np.sin(2 * np.pi * 220 * t))
+    write_pcm16(path, 0.3 * np.sin(2 * np.pi * 220 * t))
     return path
 
 
@@ -433,7 +425,7 @@ def test_verified_copy_needs_no_packages(tmp_path: Path, monkeypatch: pytest.Mon
 def test_near_silence_yields_no_hallucinated_words(model_data_dir: Path, tmp_path: Path) -> None:
     noise = np.random.default_rng(0).normal(0, 0.001, SAMPLE_RATE * 8)
     path = tmp_path / "hiss.wav"
-    write_wav(path, noise)
+    write_pcm16(path, noise)
     transcriber = FasterWhisperTranscriber(data_dir=model_data_dir, chunk_seconds=3.0)
     transcript = transcriber.transcribe(path)
     assert transcript.segments == ()

@@ -11,18 +11,7 @@ import numpy as np
 import pytest
 
 from clipforge.media.loudness import FLOOR_DBFS, loudness_envelope
-
-RATE = 16000
-
-
-def write_wav(path: Path, samples: np.ndarray, channels: int = 1) -> Path:
-    pcm = (np.clip(samples, -1, 1) * 32767).astype("<i2")
-    with wave.open(str(path), "wb") as wf:
-        wf.setnchannels(channels)
-        wf.setsampwidth(2)
-        wf.setframerate(RATE)
-        wf.writeframes(pcm.tobytes())
-    return path
+from tests.support.pcm import RATE, write_pcm16
 
 
 def sine(seconds: float, amplitude: float) -> np.ndarray:
@@ -32,7 +21,7 @@ def sine(seconds: float, amplitude: float) -> np.ndarray:
 
 def test_levels_per_hop_match_the_signal(tmp_path: Path) -> None:
     audio = np.concatenate([sine(1.0, 0.5), np.zeros(RATE), sine(0.25, 0.05)])
-    levels = loudness_envelope(write_wav(tmp_path / "a.wav", audio), hop_seconds=0.5)
+    levels = loudness_envelope(write_pcm16(tmp_path / "a.wav", audio), hop_seconds=0.5)
     assert len(levels) == 5  # 2.25 s: four full hops and a short last one
     loud = 20 * math.log10(0.5 / math.sqrt(2))  # RMS of a sine is peak / sqrt(2): -9.03 dBFS
     assert levels[0] == pytest.approx(loud, abs=0.05)
@@ -44,7 +33,7 @@ def test_levels_per_hop_match_the_signal(tmp_path: Path) -> None:
 def test_hops_line_up_across_read_blocks(tmp_path: Path) -> None:
     # 100 s crosses several internal read blocks; a step at 70 s must land in hop 140.
     audio = np.concatenate([sine(70.0, 0.01), sine(30.0, 0.5)])
-    levels = loudness_envelope(write_wav(tmp_path / "long.wav", audio))
+    levels = loudness_envelope(write_pcm16(tmp_path / "long.wav", audio))
     assert len(levels) == 200
     assert max(levels[:140]) < -40 < min(levels[140:])
 
@@ -52,7 +41,7 @@ def test_hops_line_up_across_read_blocks(tmp_path: Path) -> None:
 def test_stereo_is_mixed_down(tmp_path: Path) -> None:
     left = sine(1.0, 0.5)
     stereo = np.stack([left, left], axis=1).reshape(-1)
-    levels = loudness_envelope(write_wav(tmp_path / "s.wav", stereo, channels=2), 1.0)
+    levels = loudness_envelope(write_pcm16(tmp_path / "s.wav", stereo, channels=2), 1.0)
     assert levels == [pytest.approx(20 * math.log10(0.5 / math.sqrt(2)), abs=0.05)]
 
 

@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-import wave
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from clipforge.media.pitch import pitch_track
-
-RATE = 16000
+from tests.support.pcm import RATE, write_pcm16
 
 
 def write_wav(path: Path, samples: np.ndarray, channels: int = 1) -> Path:
-    pcm = (np.clip(samples, -1, 1) * 32767).astype("<i2")
-    if channels > 1:
-        pcm = np.repeat(pcm, channels)
-    with wave.open(str(path), "wb") as wf:
-        wf.setnchannels(channels)
-        wf.setsampwidth(2)
-        wf.setframerate(RATE)
-        wf.writeframes(pcm.tobytes())
-    return path
+    """The same signal on every channel."""
+    return write_pcm16(path, np.repeat(samples, channels), channels)
 
 
 def voice(seconds: float, hz: float, amplitude: float = 0.3) -> np.ndarray:
