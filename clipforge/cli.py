@@ -26,7 +26,7 @@ from clipforge.db.tables import Clip, Export, User
 from clipforge.domain.status import STAGE_ORDER, ExportStatus, Stage, VideoStatus
 from clipforge.logging_setup import setup_logging, uvicorn_logging_kwargs
 from clipforge.queues.client import QueueCounts
-from clipforge.queues.connection import check_eviction_policy
+from clipforge.queues.connection import check_eviction_policy, stop_embedded_redis
 from clipforge.queues.definitions import ALL_QUEUES, parse_queue_name
 
 log = logging.getLogger("clipforge")
@@ -171,6 +171,7 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
                 proc.wait(timeout=settings.worker_shutdown_seconds + 5)
             except subprocess.TimeoutExpired:
                 proc.kill()
+        stop_embedded_redis()  # its only other users, the workers, have stopped
     return 0
 
 
@@ -374,7 +375,10 @@ def cmd_clip(args: argparse.Namespace, settings: Settings) -> int:
         finally:
             await res.aclose()
 
-    return asyncio.run(main())
+    try:
+        return asyncio.run(main())
+    finally:
+        stop_embedded_redis()  # nothing else uses the server this command started
 
 
 # --- queues / db ---------------------------------------------------------------------------

