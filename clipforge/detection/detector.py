@@ -78,6 +78,61 @@ def detect_highlights(transcript: Transcript, options: DetectOptions) -> list[Cl
 
 
 @dataclass(frozen=True, slots=True)
+class _Gaps:
+    """What the audio says about each gap between consecutive sentences."""
+
+    #: The silence heard there (seconds), from the loudness track.
+    heard: list[float] | None
+    #: Whether the audio shows sound through most of the words' gap (speech left out).
+    spoken: list[bool] | None
+    #: 0-1: how surely another voice speaks after it, from the pitch track.
+    voices: list[float] | None
+
+    @classmethod
+    def of(
+        cls,
+        transcript: Transcript,
+        units: Sequence[Sentence],
+        infos: Sequence[SentenceInfo],
+        silences: Silences | None,
+    ) -> _Gaps:
+        pairs = list(itertools.pairwise(units))
+        pitch = PitchTrack.from_extra(transcript.extra)
+        return cls(
+            heard=(
+                [sentence_pause(silences, a.words[-1].start, b.words[0].end) for a, b in pairs]
+                if silences is not None
+                else None
+            ),
+            spoken=(
+                [silences.voiced(a.end, b.start) for a, b in pairs]
+                if silences is not None
+                else None
+            ),
+            voices=voice_changes(pitch, infos) if pitch is not None else None,
+        )
+
+    def edge_pauses(self, infos: Sequence[SentenceInfo]) -> list[float]:
+        """The pause evidence edge choice reads. A gap in the word timings that the audio
+        shows full of sound is speech the recogniser dropped, not a pause (segmentation keeps
+        the plain evidence: there the same reading moved starts on the dev episodes 15-20 from
+        0.98 to 1.89 s). Where another voice takes over, one turn ended: as final as the
+        longest pause."""
+        pauses = pause_evidence(infos, self.heard, self.spoken)
+        if self.voices is None:
+            return pauses
+        return [max(p, v) for p, v in zip(pauses, self.voices, strict=True)]
+
+    def turn_breaks(self, infos: Sequence[SentenceInfo]) -> list[bool]:
+        """Whether each gap ends a turn: a clear pause or another voice. The pause is the
+        longer of the words' gap and the silence heard (as segmentation reads it), so that a
+        track showing no silence at all, under music, does not run a turn on."""
+        pauses = pause_evidence(infos, self.heard)
+        voices = self.voices or [0.0] * len(pauses)
+        return [p >= SPLIT or v >= SPLIT for p, v in zip(pauses, voices, strict=True)]
+
+
+@dataclass(frozen=True, slots=True)
 class _Context:
     """Everything computed once per transcript that window scoring reads."""
 
@@ -111,38 +166,10 @@ class _Context:
         words = [w for w in transcript.words if w.clean]
         n = len(infos)
         silences = Silences.from_extra(transcript.extra)
-        heard = (
-            [
-                sentence_pause(silences, a.words[-1].start, b.words[0].end)
-                for a, b in itertools.pairwise(units)
-            ]
-            if silences is not None
-            else None
-        )
-        # Edges read a gap in the word timings that the audio shows full of sound as speech
-        # the recogniser dropped, not a pause. Segmentation keeps the plain evidence: there
-        # the same reading moved starts on the dev episodes 15-20 (0.98 -> 1.89 s).
-        spoken = (
-            [silences.voiced(a.end, b.start) for a, b in itertools.pairwise(units)]
-            if silences is not None
-            else None
-        )
-        pitch = PitchTrack.from_extra(transcript.extra)
-        voices = voice_changes(pitch, infos) if pitch is not None else None
-        pauses = pause_evidence(infos, heard, spoken)
-        if voices is not None:
-            # Where another voice takes over, one turn ended: as final as the longest pause.
-            pauses = [max(p, v) for p, v in zip(pauses, voices, strict=True)]
-        # An aside (a sponsor read, a correction) ends at a clear pause or another voice.
-        # The pause is the longer of the words' gap and the silence heard (as segmentation
-        # reads it), so that a track showing no silence at all, under music, does not
-        # stretch an aside on.
-        breaks = [
-            p >= SPLIT or (voices is not None and voices[g] >= SPLIT)
-            for g, p in enumerate(pause_evidence(infos, heard))
-        ]
-        infos = asides_run_on(infos, breaks)
-        seg = segment(infos, heard, voices)
+        gaps = _Gaps.of(transcript, units, infos, silences)
+        pauses = gaps.edge_pauses(infos)
+        infos = asides_run_on(infos, gaps.turn_breaks(infos))
+        seg = segment(infos, gaps.heard, gaps.voices)
         return cls(
             units=units,
             infos=infos,
