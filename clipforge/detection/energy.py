@@ -11,7 +11,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from clipforge.detection.loudness_track import read_loudness
+from clipforge.detection.audio_tracks import read_track
 
 #: Levels at or below this are pauses or noise floor, not speech: they are left out of the
 #: window's statistics so that pauses do not count as quiet speech.
@@ -40,7 +40,7 @@ class LoudnessProfile:
     @classmethod
     def from_extra(cls, extra: Mapping[str, Any]) -> LoudnessProfile | None:
         """The profile from a transcript's extra data, or None if absent or malformed."""
-        track = read_loudness(extra)
+        track = read_track(extra, "loudness", "dbfs")
         return None if track is None else cls(*track)
 
     def stats(self, start: float, end: float) -> tuple[float, float] | None:

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from clipforge.detection.loudness_track import read_loudness
+from clipforge.detection.audio_tracks import read_track
 from clipforge.domain.silence import FLOOR_DB, silence_threshold
 
 #: Shortest silence that counts as a pause (or the hop, if coarser): a stop consonant's
@@ -48,7 +48,7 @@ class Silences:
     @classmethod
     def from_extra(cls, extra: Mapping[str, Any]) -> Silences | None:
         """From a transcript's extra data; None when the track is absent or malformed."""
-        track = read_loudness(extra)
+        track = read_track(extra, "loudness", "dbfs")
         return None if track is None else cls(*track)
 
     def runs(self, start: float, end: float) -> list[Run]:

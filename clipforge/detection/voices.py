@@ -18,6 +18,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from clipforge.detection.audio_tracks import read_track
+
 #: Voiced hops a sentence needs before its pitch is trusted (0.3 s of voice at 0.1 s hops).
 MIN_VOICED_HOPS = 3
 #: Jumps in median pitch (natural log of the ratio) between sentences. Up to NO_CHANGE
@@ -37,15 +39,10 @@ class PitchTrack:
     @classmethod
     def from_extra(cls, extra: Mapping[str, Any]) -> PitchTrack | None:
         """The track stored on a transcript, or None when it is absent or malformed."""
-        track = extra.get("pitch")
-        if not isinstance(track, Mapping):
+        track = read_track(extra, "pitch", "hz")
+        if track is None or any(v < 0 for v in track[1]):
             return None
-        hop, hz = track.get("hop_seconds"), track.get("hz")
-        if not isinstance(hop, int | float) or hop <= 0 or not isinstance(hz, list) or not hz:
-            return None
-        if not all(isinstance(v, int | float) and v >= 0 for v in hz):
-            return None
-        return cls(float(hop), hz)
+        return cls(*track)
 
     def median(self, start: float, end: float) -> float | None:
         """Median pitch of the voiced hops from start to end, None with too few of them."""
