@@ -27,9 +27,11 @@ the duration range, and never by taking in a filler sentence, a sentence that tu
 ("Okay, ...", "Anyway, ..."), a listener's reaction or echo ("Wow.", "That's so true, ...",
 "Twice it mattered."), or by crossing a pause as long as the speaker's longest. A clip
 that holds a clear pause (one the next line does not carry on from, any as long as the
-speaker's longest, or one between a question and its answer) is first narrowed to its
-longest stretch between such pauses, and a clip that holds a listener's response after its
-first line is cut back to the line before it: the story ended there.
+speaker's longest, or one between a question and its answer) or a cue turning away
+("Anyway, ...") is first narrowed to its longest stretch between such breaks, and a clip
+that holds a listener's response after its first line is cut back to the line before it:
+the story ended there. The chosen clips are refined twice over, so that sentences one clip
+gives back when it is narrowed can go to the clip they belong with.
 """
 
 from __future__ import annotations
@@ -243,11 +245,13 @@ def before_reaction(ev: EdgeEvidence, i: int, j: int, fits: Callable[[int, int],
     return j
 
 
-def within_pauses(
+def within_breaks(
     ev: EdgeEvidence, i: int, j: int, fits: Callable[[int, int], bool]
 ) -> tuple[int, int]:
     """The clip (i, j) narrowed to its longest stretch (in sentences, the earlier on a tie)
-    between clear pauses (`SPLIT`), where that stretch still fits the duration range.
+    between breaks, where that stretch still fits the duration range. A break is a clear
+    pause (`SPLIT`), the gap between a question put to someone and its answer (`asked`), or
+    a cue turning away ("Anyway, ...", `turns_away`).
 
     A window chosen by its score can hold such a pause when the thing before or after it (a
     listener's remark, the host's next question, a story's tail that the next turn answers)
@@ -255,13 +259,21 @@ def within_pauses(
     has more at 65? And it does.", or a line repeating most of its words) is a dramatic
     pause inside one thought, and does not split, unless it is wall-like (`WALL`): a pause
     as long as the speaker's longest ends a turn whatever the next line opens on (a
-    listener's "Oh, ..." heard as "Or, ...", or "And what happened then?")."""
+    listener's "Oh, ..." heard as "Or, ...", or "And what happened then?").
+
+    A cue turning away ends what came before it, pause or not: a speaker runs "... I think
+    about that van sometimes. Anyway, that's how I got started. Here's the thing nobody
+    tells you ..." together, and a window can hold the anecdote, the cue and the point. The
+    cue line starts the stretch after it, unless it is filler itself ("Anyway, that's how I
+    got started."), when it stands alone and belongs to neither side."""
     splits = [
         g
         for g in range(i, j)
         if ev.pause_after(g) >= WALL
         or (ev.pause_after(g) >= SPLIT and continuation(ev.infos[g], ev.infos[g + 1]) < 0.5)
         or asked(ev, g)
+        or turns_away(ev.infos[g + 1])
+        or (turns_away(ev.infos[g]) and ev.infos[g].filler >= FILLER_LIMIT)
     ]
     if not splits:
         return i, j
@@ -375,15 +387,22 @@ def refine_all(
     spans: Sequence[tuple[int, int]],
     fits: Callable[[int, int], bool],
 ) -> list[tuple[int, int]]:
-    """Every chosen (i, j), in rank order, with its end and then its start refined; a moved
-    edge never reaches a sentence another chosen clip holds."""
+    """Every chosen (i, j), in rank order, narrowed to its longest stretch between breaks
+    and with its end and then its start refined; a moved edge never reaches a sentence
+    another chosen clip holds.
+
+    Two passes: in the first, a clip meets the clips ranked below it as they were chosen,
+    before they are narrowed; a lower clip that gives back the opening of a story when its
+    own turn comes (cut at a pause or a cue) frees those sentences for the second pass, where
+    the clip holding the rest of the story can take them."""
     out = list(spans)
-    for n, (i, j) in enumerate(out):
+    for n in [*range(len(out)), *range(len(out))]:
+        i, j = out[n]
 
         def free(a: int, b: int, n: int = n) -> bool:
             return all(b < x or a > y for m, (x, y) in enumerate(out) if m != n)
 
-        i, j = within_pauses(ev, i, j, fits)
+        i, j = within_breaks(ev, i, j, fits)
         j = refine_end(ev, i, j, fits, free)
         out[n] = (refine_start(ev, i, j, fits, free), j)
     return out

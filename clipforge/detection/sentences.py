@@ -56,10 +56,11 @@ def split_sentences(transcript: Transcript) -> list[Sentence]:
     """The transcript's words regrouped into sentences, in order, every word in exactly one.
 
     Words with no text are dropped. Boundaries: terminal punctuation (not abbreviations,
-    initialisms, or, in a transcript that capitalises its sentences, a full stop or ellipsis
-    the speaker continues in lower case without a long pause), or a
-    silence of PAUSE_BREAK_SECONDS (UNPUNCTUATED_PAUSE_BREAK_SECONDS for a transcript that
-    is barely punctuated). Never between a word and a piece glued to it.
+    initialisms, an ellipsis the speaker continues on anything but a capital, or, in a
+    transcript that capitalises its sentences, a full stop the speaker continues in lower
+    case without a long pause), or a silence of PAUSE_BREAK_SECONDS
+    (UNPUNCTUATED_PAUSE_BREAK_SECONDS for a transcript that is barely punctuated). Never
+    between a word and a piece glued to it.
     """
     words = [w for w in transcript.words if w.clean]
     if not words:
@@ -151,8 +152,9 @@ def _is_boundary(prev: Word, word: Word, pause_break: float) -> bool:
         and (word.start - prev.end < DECIMAL_GAP_SECONDS)
     ):
         return False  # "65." + "5" spoken without a pause is one number, 65.5
-    # "well... you know" trails on in lower case: a hesitation, not the end of a sentence.
-    return not (_ELLIPSIS.search(prev.clean) and word.clean[:1].islower())
+    # "well... you know" trails on in lower case, "then I'd... 20 minutes" on a number: a
+    # hesitation, not the end of a sentence. Only a capital after an ellipsis starts anew.
+    return not (_ELLIPSIS.search(prev.clean) and not word.clean[:1].isupper())
 
 
 def _glued(word: Word, spaced: bool) -> bool:

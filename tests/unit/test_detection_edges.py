@@ -6,6 +6,7 @@ from __future__ import annotations
 from clipforge.detection.analysis import SentenceInfo, analyse
 from clipforge.detection.edges import (
     ASKED,
+    FILLER_LIMIT,
     MARGIN,
     SPLIT,
     TURN_END,
@@ -22,7 +23,7 @@ from clipforge.detection.edges import (
     refine_start,
     start_quality,
     turns_away,
-    within_pauses,
+    within_breaks,
 )
 from clipforge.detection.segmentation import Segmentation
 from clipforge.detection.sentences import split_sentences
@@ -113,10 +114,10 @@ def test_an_end_never_moves_across_a_wall_like_pause() -> None:
 def test_a_clip_holding_a_clear_pause_keeps_its_longest_stretch() -> None:
     # The story (0-4), a clear pause, then the start of the next topic riding along (5-6).
     ev = evidence(STORY, [0.1, 0.1, 0.1, 0.1, SPLIT, 0.1])
-    assert within_pauses(ev, 0, 6, always) == (0, 4)
+    assert within_breaks(ev, 0, 6, always) == (0, 4)
     # A head before the pause goes the same way: the longer stretch after it is kept.
     head = evidence(STORY, [0.1, SPLIT, 0.1, 0.1, 0.1, 0.1])
-    assert within_pauses(head, 0, 6, always) == (2, 6)
+    assert within_breaks(head, 0, 6, always) == (2, 6)
     # refine_all narrows before it refines, and the end does not come back over a wall.
     walled = evidence(STORY, [0.1, 0.1, 0.1, 0.1, WALL, 0.1])
     assert refine_all(walled, [(0, 6)], lambda i, k: k < 7) == [(0, 4)]
@@ -124,10 +125,10 @@ def test_a_clip_holding_a_clear_pause_keeps_its_longest_stretch() -> None:
 
 def test_a_clear_pause_stays_inside_a_clip_that_would_otherwise_be_too_short() -> None:
     ev = evidence(STORY, [0.1, 0.1, 0.1, 0.1, SPLIT, 0.1])
-    assert within_pauses(ev, 0, 6, lambda i, k: k - i >= 5) == (0, 6)
+    assert within_breaks(ev, 0, 6, lambda i, k: k - i >= 5) == (0, 6)
     # An ordinary pause splits nothing.
     below = evidence(STORY, [0.1, 0.1, 0.1, 0.1, SPLIT - 0.05, 0.1])
-    assert within_pauses(below, 0, 6, always) == (0, 6)
+    assert within_breaks(below, 0, 6, always) == (0, 6)
 
 
 def test_a_pause_the_next_line_carries_on_from_does_not_split() -> None:
@@ -136,9 +137,9 @@ def test_a_pause_the_next_line_carries_on_from_does_not_split() -> None:
     clear = (SPLIT + WALL) / 2
     texts = [*STORY[:3], "Who kept buying the bread?", "And they all did.", *STORY[5:]]
     ev = evidence(texts, [0.1, 0.1, 0.1, clear, 0.1, 0.1])
-    assert within_pauses(ev, 0, 6, always) == (0, 6)
+    assert within_breaks(ev, 0, 6, always) == (0, 6)
     told = [*STORY[:3], "Who kept buying the bread?", "Rockets did.", *STORY[5:]]
-    assert within_pauses(evidence(told, [0.1, 0.1, 0.1, clear, 0.1, 0.1]), 0, 6, always) == (0, 3)
+    assert within_breaks(evidence(told, [0.1, 0.1, 0.1, clear, 0.1, 0.1]), 0, 6, always) == (0, 3)
 
 
 def test_a_wall_like_pause_splits_even_before_a_linking_word() -> None:
@@ -146,7 +147,7 @@ def test_a_wall_like_pause_splits_even_before_a_linking_word() -> None:
     # opens on ("Oh, ..." heard as "Or, ..."; a listener's "And what did you do then?").
     texts = [*STORY[:3], "Who kept buying the bread?", "And they all did.", *STORY[5:]]
     ev = evidence(texts, [0.1, 0.1, 0.1, WALL, 0.1, 0.1])
-    assert within_pauses(ev, 0, 6, always) == (0, 3)
+    assert within_breaks(ev, 0, 6, always) == (0, 3)
 
 
 def test_a_question_a_clear_pause_and_a_statement_change_turns() -> None:
@@ -156,7 +157,7 @@ def test_a_question_a_clear_pause_and_a_statement_change_turns() -> None:
     assert asked(ev, 3) and not asked(ev, 2)
     # The answer repeats the question's words (a carry-on), and still the clip splits there.
     assert continuation(ev.infos[3], ev.infos[4]) >= 0.5
-    assert within_pauses(ev, 0, 6, always) == (0, 3)
+    assert within_breaks(ev, 0, 6, always) == (0, 3)
     # Asked and answered without a pause is one speaker going on; so is a second question.
     assert not asked(evidence(texts, [0.1] * 6), 3)
     questions = [*STORY[:3], "Who kept buying the bread?", "Who would not?", *STORY[5:]]
@@ -164,7 +165,7 @@ def test_a_question_a_clear_pause_and_a_statement_change_turns() -> None:
     # A shorter pause than a split's is enough after a question, and then the clip is cut.
     waited = evidence(texts, [0.1, 0.1, 0.1, ASKED, 0.1, 0.1])
     assert ASKED < SPLIT and asked(waited, 3)
-    assert within_pauses(waited, 0, 6, always) == (0, 3)
+    assert within_breaks(waited, 0, 6, always) == (0, 3)
     assert not asked(evidence(texts, [0.1, 0.1, 0.1, ASKED - 0.05, 0.1, 0.1]), 3)
     # A question reported in a story, left hanging, is the teller's own.
     told = [*STORY[:3], "He stopped me and asked, who buys the bread?", *texts[4:]]
@@ -327,7 +328,37 @@ def test_a_start_that_carries_on_the_previous_sentence_moves_forward() -> None:
 
 def test_refine_all_keeps_chosen_clips_apart() -> None:
     ev = evidence(STORY, [0.1, 0.2, 0.3, 0.1, 0.9, 0.1])
-    # The first clip would move on to sentence 4, but the second already holds it; the
-    # second then starts after the long pause, as the first would have ended.
-    assert refine_all(ev, [(0, 2), (3, 7)], always) == [(0, 2), (5, 7)]
+    # The first clip would move on to sentence 4, but the second holds it as chosen; the
+    # second then starts after the long pause, as the first would have ended, and on the
+    # second pass the first takes the sentences the second gave back.
+    assert refine_all(ev, [(0, 2), (3, 7)], always) == [(0, 4), (5, 7)]
     assert refine_all(ev, [(0, 2), (5, 7)], always) == [(0, 4), (5, 7)]
+
+
+def test_a_cue_turning_away_inside_a_clip_splits_it() -> None:
+    # An anecdote (0-2) run straight on, with no pause, into "Anyway, ..." and the point.
+    texts = [
+        "I went to a small bread museum by the river last weekend.",
+        "The cafe there was closed, so I ate a sandwich on a bench.",
+        "A man kept telling everybody about his grandfather.",
+        "Anyway, what I learned is that loyal customers wanted good bread, not the discount.",
+        *STORY[1:5],
+    ]
+    ev = evidence(texts, [0.1] * 7)
+    assert within_breaks(ev, 0, 7, always) == (3, 7)
+    # The same words without the cue run on as one stretch.
+    plain = [*texts[:3], "What I learned is that loyal customers wanted the bread.", *STORY[1:5]]
+    assert within_breaks(evidence(plain, [0.1] * 7), 0, 7, always) == (0, 7)
+
+
+def test_a_filler_cue_line_belongs_to_neither_side() -> None:
+    # "Anyway, that's how I got started." closes the anecdote without adding to it; the
+    # point after it is the longer stretch and starts after the cue line.
+    texts = [
+        "My first job was at a hardware shop on the high street.",
+        "Anyway, that is really how I got started.",
+        *STORY[:5],
+    ]
+    ev = evidence(texts, [0.1] * 6)
+    assert ev.infos[1].filler >= FILLER_LIMIT
+    assert within_breaks(ev, 0, 6, always) == (2, 6)

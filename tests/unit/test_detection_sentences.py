@@ -65,6 +65,12 @@ def test_ellipsis_continued_in_lower_case_is_a_hesitation() -> None:
     assert texts(transcript) == ["Well... you know.", "It ended...", "Then it started."]
 
 
+def test_ellipsis_continued_on_a_number_is_a_hesitation() -> None:
+    # A trailing "I'd..." before a figure is the speaker searching for it, mid-sentence.
+    transcript = build(["Then I'd... 20 minutes... for 40 days.", "Next came sleep."])
+    assert texts(transcript) == ["Then I'd... 20 minutes... for 40 days.", "Next came sleep."]
+
+
 def test_never_splits_inside_a_word() -> None:
     # ".5" and "'s" are pieces of the previous word; a long pause before them changes nothing.
     transcript = words_transcript(
