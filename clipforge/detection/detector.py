@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from clipforge.detection import content
 from clipforge.detection import features as ft
@@ -23,6 +23,7 @@ from clipforge.detection.analysis import (
 )
 from clipforge.detection.edges import SPLIT, EdgeEvidence, refine_all
 from clipforge.detection.energy import LoudnessProfile, speech_energy
+from clipforge.detection.language import HighlightLanguage, shipped
 from clipforge.detection.pauses import LOOK_SECONDS, Silences, offset, onset, sentence_pause
 from clipforge.detection.scoring import Features, breakdown, rank_value, reason, topic_fit
 from clipforge.detection.segmentation import Segmentation, pause_evidence, segment
@@ -37,13 +38,21 @@ from clipforge.domain.transcript import Transcript, Word
 MID_MARGIN = 0.01
 
 
-def detect_highlights(transcript: Transcript, options: DetectOptions) -> list[ClipCandidate]:
+def detect_highlights(
+    transcript: Transcript,
+    options: DetectOptions,
+    language: HighlightLanguage | None = None,
+) -> list[ClipCandidate]:
     """The best `options.count` non-overlapping clips, highest score first.
 
     Clips start on a sentence's first word and end on a sentence's last word, last between
     min_seconds and max_seconds of speech, lie inside the search range and are padded a
     little without reaching into a neighbouring word. Speech shorter than min_seconds yields
     one clip of all of it; no speech yields [].
+
+    The windows are found and their edges refined by the named features; the chosen clips
+    are then scored again with how much their words read like a highlight's (`language`,
+    the model shipped with the package unless another is given), which orders them.
     """
     everything = split_sentences(transcript)
     if not everything:
@@ -57,7 +66,7 @@ def detect_highlights(transcript: Transcript, options: DetectOptions) -> list[Cl
     if not sentences:
         return []
     units = fit_units(sentences, options.max_seconds)
-    ctx = _Context.build(transcript, units, options, lower, upper)
+    ctx = _Context.build(transcript, units, options, lower, upper, language or shipped())
     total = span(units, 0, len(units) - 1)
     if total < options.min_seconds:
         note = (
@@ -152,6 +161,8 @@ class _Context:
     contained: list[float]
     payoffs: list[float]
     ends: EdgeEvidence
+    #: 0-1 per sentence: how surely its words are a highlight's.
+    language: list[float]
 
     @classmethod
     def build(
@@ -161,6 +172,7 @@ class _Context:
         options: DetectOptions,
         lower: float,
         upper: float,
+        language: HighlightLanguage,
     ) -> _Context:
         infos = [analyse(u) for u in units]
         words = [w for w in transcript.words if w.clean]
@@ -194,6 +206,7 @@ class _Context:
                 for k in range(n)
             ],
             ends=EdgeEvidence(infos, seg, pauses),
+            language=[language.probability(i.tokens) for i in infos],
         )
 
     def clip(self, scored: _Scored, note: str) -> ClipCandidate:
@@ -207,8 +220,11 @@ class _Context:
         start, end = pad(first, last, before, after, self.lower, self.upper, longest)
         if self.silences is not None:
             start, end = self._in_silence(start, end, first, last, before, after, longest)
-        parts = breakdown(scored.features)
-        why = reason(scored.features, parts, run, self.options.keywords)
+        features = replace(
+            scored.features, language=ft.highlight_language(self.language[i : j + 1])
+        )
+        parts = breakdown(features)
+        why = reason(features, parts, run, self.options.keywords)
         text = " ".join(info.text for info in run)
         made = content.generate(run, self.corpus)
         return ClipCandidate(

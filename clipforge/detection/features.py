@@ -273,5 +273,14 @@ def keyword_stems(keywords: Sequence[str]) -> list[tuple[str, ...]]:
     return out
 
 
+def highlight_language(probabilities: Sequence[float]) -> float:
+    """0-1: the mean, over a clip's sentences, of how surely each one's words are a
+    highlight's (`language.HighlightLanguage.probability`); 0 for no sentence.
+
+    Per sentence, not per second: a story's short closing line ("It isn't.") counts as
+    much as its long middle, as its point often lies there."""
+    return sum(probabilities) / len(probabilities) if probabilities else 0.0
+
+
 def clamp(value: float, lo: float = 0.0, hi: float = 1.0) -> float:
     return lo if value < lo else hi if value > hi else value
