@@ -21,7 +21,7 @@ from clipforge.detection.analysis import (
     asides_run_on,
     corpus_stats,
 )
-from clipforge.detection.edges import SPLIT, EdgeEvidence, refine_all
+from clipforge.detection.edges import SPLIT, EdgeEvidence, joins, refine_all
 from clipforge.detection.energy import LoudnessProfile, speech_energy
 from clipforge.detection.language import HighlightLanguage, shipped
 from clipforge.detection.pauses import LOOK_SECONDS, Silences, offset, onset, sentence_pause
@@ -81,7 +81,7 @@ def detect_highlights(
         shortest = 0.0
         ranked = _rank(ctx, shortest)
         note = f"Under the {options.min_seconds:g}s minimum (no longer continuous stretch)"
-    chosen = _refine_ends(ctx, remove_overlaps(ranked, options.count), shortest)
+    chosen = _choose(ctx, ranked, options.count, shortest)
     clips = [ctx.clip(r, note) for r in chosen]
     return sorted(clips, key=lambda c: -c.score)
 
@@ -308,6 +308,22 @@ def _scored(
         end=ctx.units[j].end,
         features=f,
     )
+
+
+def _choose(ctx: _Context, ranked: list[_Scored], count: int, min_seconds: float) -> list[_Scored]:
+    """The best `count` non-overlapping windows with refined edges, where two of them that
+    meet across no pause at all are one clip (`edges.joins`), and the slot that frees goes
+    to the next best window."""
+    chosen = _refine_ends(ctx, remove_overlaps(ranked, count), min_seconds)
+    units, longest = ctx.units, ctx.options.max_seconds
+    spans = joins(ctx.ends, [(c.i, c.j) for c in chosen], lambda i, j: span(units, i, j) <= longest)
+    if len(spans) == len(chosen):
+        return chosen
+    kept = [c for c in chosen if (c.i, c.j) in spans]
+    joined = [_score(ctx, i, j) for i, j in spans if not any((c.i, c.j) == (i, j) for c in kept)]
+    clear = [r for r in ranked if all(r.j < i or r.i > j for i, j in spans)]
+    more = remove_overlaps(clear, count - len(spans))
+    return [*kept, *joined, *_refine_ends(ctx, more, min_seconds)]
 
 
 def _refine_ends(ctx: _Context, chosen: list[_Scored], min_seconds: float) -> list[_Scored]:

@@ -250,6 +250,10 @@ FILLER_PATTERNS: dict[str, re.Pattern[str]] = {
             r"announcements?",
             r"(?:a bit of|some|quick|a little) news",
             r"(?:a few|some|quick) (?:notices|reminders)",
+            # A tangent announced as one ("A short tangent. My neighbour's chickens ..."):
+            # the speaker says it is beside the point, and it runs on like a notice.
+            r"(?:quick|short|small|little|brief) tangent",
+            r"(?:go|going|went) off on (?:a )?tangent",
         ),
         # Promotion of a show, a book, a gig: what is for sale and where.
         "promotion": (
@@ -315,6 +319,7 @@ FILLER_PATTERNS: dict[str, re.Pattern[str]] = {
             r"tell (?:us|me) (?:a (?:little )?bit )?about",
             r"(?:can|could|may) i (?:just )?ask (?:about|you)",
             r"(?:in|into) the chat",
+            r"(?:in|from|into) the comments",
             r"(?:written|wrote|writes) in (?:to|about|before|again|with)",
             r"(?:last|next|previous|upcoming) (?:episode|week's episode|show)",
             r"before (?:we|i) (?:start|begin|go on|get started|dive in|continue)",

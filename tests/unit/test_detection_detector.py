@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from clipforge.detection import detect_highlights
@@ -289,3 +291,42 @@ def test_a_clip_ends_before_a_listeners_reaction() -> None:
 
     assert ending(reacted) == pytest.approx(0.0, abs=0.01)
     assert ending(told) > 5.0
+
+
+def test_two_halves_of_a_story_become_one_clip_and_free_a_slot(monkeypatch) -> None:
+    """Windows that score the pricing story's two halves above the whole: the halves meet
+    across no pause, so they are returned as one clip, and the slot goes to the next best
+    window (the hiring story)."""
+    import clipforge.detection.detector as detector
+
+    transcript = episode()
+    options = DetectOptions(min_seconds=5, max_seconds=40, count=2)
+    pricing = part_span(transcript, "Why did we nearly", "not just a number.")
+    halves = [
+        part_span(transcript, "Why did we nearly", "asked nineteen dollars a month."),
+        part_span(transcript, "Clinics signed up", "not just a number."),
+    ]
+    rank = detector._rank
+
+    def halves_first(ctx, min_seconds):  # type: ignore[no-untyped-def]
+        ranked = rank(ctx, min_seconds)
+        return [
+            replace(r, score=r.score + 100)
+            if any(abs(r.start - a) < 0.01 and abs(r.end - b) < 0.01 for a, b in halves)
+            else r
+            for r in ranked
+        ]
+
+    monkeypatch.setattr(detector, "_rank", halves_first)
+    clips = detect_highlights(transcript, options)
+    assert len(clips) == 2
+    spans = sorted((c.start + PAD_BEFORE, c.end - PAD_AFTER) for c in clips)
+    assert spans[0] == pytest.approx(pricing, abs=0.01)
+    assert spans[1][0] == pytest.approx(part_span(transcript, "The best hire", ".")[0], abs=0.01)
+    # Without the join the two halves take both slots.
+    monkeypatch.setattr(detector, "joins", lambda ev, spans, fits: list(spans))
+    halved = sorted(
+        (c.start + PAD_BEFORE, c.end - PAD_AFTER) for c in detect_highlights(transcript, options)
+    )
+    for got, want in zip(halved, sorted(halves), strict=True):
+        assert got == pytest.approx(want, abs=0.01)

@@ -7,6 +7,7 @@ from clipforge.detection.analysis import SentenceInfo, analyse
 from clipforge.detection.edges import (
     ASKED,
     FILLER_LIMIT,
+    JOIN,
     MARGIN,
     SPLIT,
     TURN_END,
@@ -18,6 +19,7 @@ from clipforge.detection.edges import (
     continuation,
     end_quality,
     hands_over,
+    joins,
     refine_all,
     refine_end,
     refine_start,
@@ -362,3 +364,22 @@ def test_a_filler_cue_line_belongs_to_neither_side() -> None:
     ev = evidence(texts, [0.1] * 6)
     assert ev.infos[1].filler >= FILLER_LIMIT
     assert within_breaks(ev, 0, 6, always) == (2, 6)
+
+
+def test_two_clips_meeting_across_no_pause_are_one() -> None:
+    ev = evidence(STORY, [0.1, 0.1, 0.1, 0.1, 0.9, 0.1])
+    # The bread story (0-4) chosen as two halves, and the rocket topic after a long pause.
+    assert joins(ev, [(3, 4), (0, 2), (5, 7)], always) == [(0, 4), (5, 7)]
+    # Not where the joined clip would be too long, nor across a pause beyond the usual.
+    assert joins(ev, [(0, 2), (3, 4)], lambda i, j: j - i < 4) == [(0, 2), (3, 4)]
+    paused = evidence(STORY, [0.1, 0.1, JOIN, 0.1, 0.9, 0.1])
+    assert joins(paused, [(0, 2), (3, 4)], always) == [(0, 2), (3, 4)]
+    # Clips that do not meet stay apart however weak the gaps between them.
+    assert joins(ev, [(0, 1), (3, 4)], always) == [(0, 1), (3, 4)]
+
+
+def test_clips_meeting_at_another_turn_stay_apart() -> None:
+    cue = [*STORY[:3], "Anyway, loyal customers wanted bread above everything else.", *STORY[4:]]
+    assert joins(evidence(cue, [0.1] * 7), [(0, 2), (3, 4)], always) == [(0, 2), (3, 4)]
+    reaction = [*STORY[:3], "Wow.", *STORY[3:]]
+    assert joins(evidence(reaction, [0.1] * 8), [(0, 2), (3, 5)], always) == [(0, 2), (3, 5)]

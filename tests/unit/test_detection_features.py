@@ -193,6 +193,8 @@ def test_dead_air_counts_long_silences_inside_the_window() -> None:
         ("A bit of housekeeping as well.", "notice"),
         ("A bit of news first.", "notice"),
         ("Tickets are on sale now at the box office.", "promotion"),
+        ("A short tangent before we go on.", "notice"),
+        ("A fast round of your questions from the comments.", "housekeeping"),
         ("Um, so, uh, I mean, you know, it was, uh, kind of a thing.", "rambling"),
         ("Yeah, right.", "cross-talk"),
     ],
@@ -213,6 +215,9 @@ def test_filler_kinds_are_recognised(text: str, kind: str) -> None:
         # Hearing that is not a check of the line.
         "You replay every laugh on the motorway with nobody to hear you rehearse.",
         "Let the neighbours hear us sing.",
+        # A tangent in geometry, and comments that are not a show's.
+        "The ball leaves the rim along a tangent to the hoop.",
+        "Her comments on my first draft changed how I write.",
     ],
 )
 def test_content_is_not_filler(text: str) -> None:
