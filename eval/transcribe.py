@@ -8,9 +8,13 @@ bundled Whisper base ones ("base") are committed so detection can be evaluated w
     python -m eval.transcribe 03 --force   # redo episode 03
     python -m eval.transcribe --split heldout  # only the held-out episodes
     python -m eval.transcribe --tracks     # add audio tracks a cached transcript lacks
+    python -m eval.transcribe --refill     # recognise again what the first pass skipped
 
 `--tracks` stores what a newer transcription stage keeps beside the words (the pitch track)
 on cached transcripts, from the rendered WAV, without recognising the speech again.
+`--refill` brings cached transcripts up to a newer stage's second look at the stretches
+the recogniser skipped (clipforge/asr/refill.py): only those stretches are recognised, the
+rest of the words stay as they were.
 """
 
 from __future__ import annotations
@@ -23,8 +27,10 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from clipforge.asr.postprocess import with_audio_tracks
-from clipforge.asr.transcriber import build_transcriber, wav_duration
+from clipforge.asr.cleanup import Silence
+from clipforge.asr.postprocess import finish_transcript, with_audio_tracks
+from clipforge.asr.refill import refill
+from clipforge.asr.transcriber import FasterWhisperTranscriber, build_transcriber, wav_duration
 from clipforge.config import Settings
 from clipforge.domain.transcript import Transcript
 from eval.episodes import MEDIA_DIR, SPLITS, TRANSCRIPTS_DIR, load_episodes
@@ -93,6 +99,29 @@ def add_tracks(slug: str, engine: str) -> bool:
     return True
 
 
+def refill_cached(slug: str, engine: str, transcriber: FasterWhisperTranscriber) -> int | None:
+    """Recognise again the stretches the cached transcript's first pass skipped; the number
+    of words found, or None when it has had this second look already."""
+    cached = load_transcript(slug, engine)
+    if cached is None:
+        raise FileNotFoundError(f"{slug} has no {engine} transcript: transcribe it first")
+    if "refilled" in cached.extra:
+        return None
+    wav = MEDIA_DIR / f"{slug}.wav"
+    if not wav.is_file():
+        raise FileNotFoundError(f"{wav} is missing: run `python -m eval.render {slug[:2]}` first")
+    loudness = cached.extra["loudness"]
+    silence = Silence.from_envelope(loudness["dbfs"], loudness["hop_seconds"])
+    filled = refill(cached, wav, silence, transcriber.recogniser(cached.language))
+    finished = finish_transcript(filled, wav, loudness=loudness)
+    finished = replace(
+        finished, extra={**finished.extra, "refilled": filled.extra.get("refilled", [])}
+    )
+    path = transcript_path(slug, engine)
+    path.write_text(json.dumps(finished.to_dict(), indent=None) + "\n", encoding="utf-8")
+    return len(finished.words) - len(cached.words)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.transcribe", description=__doc__)
     parser.add_argument("episodes", nargs="*", help="slug prefixes (default: all)")
@@ -101,16 +130,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--tracks", action="store_true", help="only add missing audio tracks to cached transcripts"
     )
+    parser.add_argument(
+        "--refill",
+        action="store_true",
+        help="recognise again the stretches cached transcripts skipped",
+    )
     args = parser.parse_args(argv)
     settings = Settings()
     engine = engine_label(settings)
+    local = build_transcriber(settings) if args.refill else None
+    if args.refill and not isinstance(local, FasterWhisperTranscriber):
+        print("--refill needs the local faster-whisper engine", file=sys.stderr)
+        return 2
     for episode in load_episodes():
         slug = episode.slug
         if args.split is not None and episode.split != args.split:
             continue
         if args.episodes and not any(slug.startswith(p) for p in args.episodes):
             continue
-        if not args.tracks and not args.force and transcript_path(slug, engine).is_file():
+        cached_only = args.tracks or args.refill
+        if not cached_only and not args.force and transcript_path(slug, engine).is_file():
             continue
         if not (MEDIA_DIR / f"{slug}.wav").is_file():
             print(f"{slug}: not rendered, skipped", flush=True)
@@ -119,6 +158,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             if transcript_path(slug, engine).is_file():
                 added = add_tracks(slug, engine)
                 print(f"{slug}: {'tracks added' if added else 'complete'}", flush=True)
+            continue
+        if isinstance(local, FasterWhisperTranscriber):
+            if transcript_path(slug, engine).is_file():
+                found = refill_cached(slug, engine, local)
+                print(f"{slug}: {'done before' if found is None else f'{found:+d} words'}")
             continue
         t = transcribe_episode(slug, settings)
         info = t.extra["eval"]

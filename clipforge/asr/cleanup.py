@@ -213,6 +213,16 @@ class Silence:
         levels = tuple(float(d) for d in dbfs)
         return cls(hop_seconds, levels, silence_threshold(levels))
 
+    def quiet_share(self, start: float, end: float) -> float:
+        """Share of the hops overlapping [start, end] below the threshold; 0 beyond the
+        envelope (nothing known there is no evidence of silence)."""
+        first = max(0, math.floor(start / self.hop_seconds))
+        last = max(first + 1, math.ceil(end / self.hop_seconds))
+        window = self.dbfs[first:last]
+        if not window:
+            return 0.0
+        return sum(1 for d in window if d < self.threshold) / (last - first)
+
     def is_quiet(self, start: float, end: float) -> bool:
         """True when every hop overlapping [start, end] is below the threshold."""
         first = max(0, math.floor(start / self.hop_seconds))

@@ -45,9 +45,13 @@ def with_audio_tracks(transcript: Transcript, audio: Path) -> Transcript:
     return replace(transcript, extra={**transcript.extra, **missing})
 
 
-def finish_transcript(transcript: Transcript, audio: Path) -> Transcript:
-    """Pieces merged, hallucinations dropped, sentences re-cut; audio tracks stored in `extra`."""
-    loudness = loudness_extra(audio)
+def finish_transcript(
+    transcript: Transcript, audio: Path, *, loudness: dict[str, Any] | None = None
+) -> Transcript:
+    """Pieces merged, hallucinations dropped, sentences re-cut; audio tracks stored in `extra`.
+
+    `loudness` is the audio's `loudness_extra`, when the caller has already computed it."""
+    loudness = loudness if loudness is not None else loudness_extra(audio)
     silence = Silence.from_envelope(loudness["dbfs"], loudness["hop_seconds"])
     cleaned = clean_transcript(transcript, silence=silence)
     return with_audio_tracks(replace(cleaned, extra={**cleaned.extra, "loudness": loudness}), audio)

@@ -25,10 +25,11 @@ from clipforge.asr.base import (
     TranscriptionError,
 )
 from clipforge.asr.bundled_model import ensure_bundled_model
-from clipforge.asr.cleanup import merge_word_pieces
+from clipforge.asr.cleanup import Silence, merge_word_pieces
 from clipforge.asr.openai_engine import OpenAICompatibleTranscriber
-from clipforge.asr.postprocess import finish_transcript
-from clipforge.asr.wav import SAMPLE_RATE, AudioChunk, iter_wav_chunks, wav_duration
+from clipforge.asr.postprocess import finish_transcript, loudness_extra
+from clipforge.asr.refill import Recognise, refill
+from clipforge.asr.wav import SAMPLE_RATE, AudioChunk, FloatArray, iter_wav_chunks, wav_duration
 from clipforge.domain.transcript import Segment, Transcript, Word
 
 if TYPE_CHECKING:
@@ -277,17 +278,7 @@ class FasterWhisperTranscriber:
         for chunk in iter_wav_chunks(audio, self.chunk_seconds):
             chunk_end = chunk.offset + chunk.duration
             where = f"{chunk.offset:.1f}s of {audio}"
-            try:
-                raw_segments, info = model.transcribe(
-                    chunk.samples,
-                    language=language,
-                    beam_size=self.beam_size,
-                    word_timestamps=True,
-                    vad_filter=True,
-                    condition_on_previous_text=False,
-                )
-            except Exception as exc:
-                raise TranscriptionError(f"transcription failed at {where}: {exc}") from exc
+            raw_segments, info = self._decode(model, chunk.samples, language, where)
             seen = str(info.language)
             # Decoding happens lazily while iterating; engine errors are wrapped there, while
             # an exception from on_progress (e.g. a cancellation) propagates unchanged.
@@ -304,6 +295,7 @@ class FasterWhisperTranscriber:
                 language = detected
             if total > 0:
                 report(chunk_end / total)
+
         raw_transcript = Transcript(
             # What the engine says it decoded: the language asked for, or "en" from an
             # English-only model (*.en) whatever was asked.
@@ -313,9 +305,72 @@ class FasterWhisperTranscriber:
             engine=ENGINE,
             model=self.model_label,
         )
-        transcript = finish_transcript(raw_transcript, audio)
+        loudness = loudness_extra(audio)
+        silence = Silence.from_envelope(loudness["dbfs"], loudness["hop_seconds"])
+        refilled = refill(raw_transcript, audio, silence, self.recogniser(language))
+        transcript = finish_transcript(refilled, audio, loudness=loudness)
         report(1.0)
         return transcript
+
+    def recogniser(self, language: str | None) -> Recognise:
+        """Decodes a stretch of audio on its own, for the stretches the first pass skipped
+        (refill.py); segments more likely invented than heard are left out (`_doubtful`)."""
+        model = self._get_model()
+
+        def recognise(samples: FloatArray, offset: float) -> list[Segment]:
+            where = f"{offset:.1f}s (recognised again)"
+            raw_segments, _ = self._decode(model, samples, language, where)
+            end = offset + len(samples) / SAMPLE_RATE
+            heard = (
+                _convert_segment(raw, offset, end)
+                for raw in _guarded(raw_segments, where)
+                if not _doubtful(raw)
+            )
+            return [segment for segment in heard if segment is not None]
+
+        return recognise
+
+    def _decode(
+        self, model: Any, samples: FloatArray, language: str | None, where: str
+    ) -> tuple[Iterable[Any], Any]:
+        """Start decoding `samples` (segments are produced lazily, as they are iterated)."""
+        try:
+            return model.transcribe(  # type: ignore[no-any-return]
+                samples,
+                language=language,
+                beam_size=self.beam_size,
+                word_timestamps=True,
+                vad_filter=True,
+                condition_on_previous_text=False,
+            )
+        except Exception as exc:
+            raise TranscriptionError(f"transcription failed at {where}: {exc}") from exc
+
+
+#: What a second look at a skipped stretch accepts (`recogniser`). Stricter than Whisper's
+#: own fallback thresholds (compression ratio 2.4, log-probability -1.0): the first pass
+#: already passed these seconds by, and a short stretch decoded alone is where Whisper loops
+#: ("the name of the last word in your name, the name of the last word ...", ratio 2.3,
+#: log-probability -0.86, over a listener's "Mm." and a one-line cue). The speech it did
+#: skip decodes cleanly (ratios 1.1-1.5, log-probabilities -0.3 to -0.7).
+MAX_COMPRESSION_RATIO = 2.0
+MIN_LOG_PROBABILITY = -0.8
+#: Whisper's test for a segment decoded from no speech: it thought so, and its words were
+#: unlikely.
+NO_SPEECH_PROBABILITY = 0.6
+NO_SPEECH_LOG_PROBABILITY = -1.0
+
+
+def _doubtful(raw: Any) -> bool:
+    """Whether a segment decoded on a second look is more likely invented than heard."""
+    ratio = float(getattr(raw, "compression_ratio", 0.0))
+    log_probability = float(getattr(raw, "avg_logprob", 0.0))
+    no_speech = float(getattr(raw, "no_speech_prob", 0.0))
+    return (
+        ratio > MAX_COMPRESSION_RATIO
+        or log_probability < MIN_LOG_PROBABILITY
+        or (no_speech > NO_SPEECH_PROBABILITY and log_probability < NO_SPEECH_LOG_PROBABILITY)
+    )
 
 
 def _guarded(items: Iterable[Any], where: str) -> Iterator[Any]:

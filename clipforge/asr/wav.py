@@ -81,6 +81,15 @@ def iter_wav_chunks(
             start = cut
 
 
+def read_span(path: Path, start: float, end: float) -> AudioChunk:
+    """The audio between `start` and `end` seconds (clamped to the file)."""
+    with open_wav(path) as wf:
+        total = wf.getnframes()
+        first = min(total, max(0, round(start * SAMPLE_RATE)))
+        last = min(total, max(first, round(end * SAMPLE_RATE)))
+        return AudioChunk(offset=first / SAMPLE_RATE, samples=_read(wf, first, last - first))
+
+
 def encode_wav(samples: FloatArray) -> bytes:
     """A chunk as a standalone 16 kHz mono 16-bit WAV file (for upload to a remote engine)."""
     pcm = np.round(np.clip(samples, -1.0, 1.0) * 32767.0).astype("<i2")

@@ -35,6 +35,7 @@ from clipforge.asr.transcriber import (
     merge_word_pieces,
     resolve_compute_type,
 )
+from clipforge.asr.wav import read_span
 from clipforge.bootstrap import Resources
 from clipforge.config import Settings
 from clipforge.db import repository
@@ -407,6 +408,20 @@ def test_chunked_transcription_offsets_times(model_data_dir: Path) -> None:
     assert word_error_rate(SPEECH_TXT.read_text(), transcript.text) < 0.35
 
 
+@pytest.mark.slow
+def test_a_stretch_is_recognised_on_its_own_in_place(model_data_dir: Path) -> None:
+    """The second look (refill.py) on the real model: a slice of the fixture, decoded alone,
+    comes back as words placed on the fixture's timeline, inside the slice."""
+    transcriber = FasterWhisperTranscriber(data_dir=model_data_dir)
+    whole = transcriber.transcribe(SPEECH_WAV)
+    chunk = read_span(SPEECH_WAV, 4.0, 9.0)
+    heard = [w for s in transcriber.recogniser("en")(chunk.samples, chunk.offset) for w in s.words]
+    assert len(heard) >= 3
+    assert all(4.0 <= w.start <= w.end <= 9.0 for w in heard)
+    said = {w.clean.lower().strip(".,?!") for w in whole.words if 4.0 < w.start < 9.0}
+    assert sum(w.clean.lower().strip(".,?!") in said for w in heard) >= 0.6 * len(heard)
+
+
 def test_verified_copy_needs_no_packages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     ensure_bundled_model(tmp_path)
     clear_verification_cache()
@@ -518,3 +533,66 @@ async def test_stage_failure_kind_follows_the_engine(
     )
     with pytest.raises(expected, match=r"Speech recognition failed: .*refused the API key"):
         await stage.run({"video_id": video_id, "owner_id": None}, no_progress)
+
+
+class SkippingWhisper(FakeWhisper):
+    """Hears words at 0.1-1.0 s and 7.0-8.0 s of a 10 s recording and skips the rest; asked
+    again about a stretch on its own, hears one word in it, judged as `judged` says."""
+
+    def __init__(self, judged: dict[str, float]) -> None:
+        super().__init__()
+        self.judged = judged
+
+    def transcribe(self, samples: np.ndarray, **kwargs: object) -> tuple[object, object]:
+        self.calls.append(len(samples))
+        w = SimpleNamespace
+        info = w(language="en", language_probability=0.99)
+        if len(self.calls) == 1:
+            first = [w(word=" Before.", start=0.1, end=1.0, probability=0.9)]
+            last = [w(word=" After.", start=7.0, end=8.0, probability=0.9)]
+            return iter([w(text=" Before.", start=0.1, end=1.0, words=first),
+                         w(text=" After.", start=7.0, end=8.0, words=last)]), info  # fmt: skip
+        heard = [w(word=" Found.", start=1.0, end=2.0, probability=0.9)]
+        return iter([w(text=" Found.", start=1.0, end=2.0, words=heard, **self.judged)]), info
+
+
+CLEAN = {"compression_ratio": 1.4, "avg_logprob": -0.3, "no_speech_prob": 0.1}
+
+
+def test_speech_the_first_pass_skipped_is_recognised_again(tmp_path: Path) -> None:
+    fake = SkippingWhisper(CLEAN)
+    transcript = fake_transcriber(tmp_path, fake, 600.0).transcribe(tone_wav(tmp_path, 10))
+    # The file, then 1-7 s on its own (8-10 s is too short a gap to be speech left out).
+    assert len(fake.calls) == 2
+    assert fake.calls[1] == pytest.approx(6 * SAMPLE_RATE, abs=2)
+    assert [w.text.strip() for w in transcript.words] == ["Before.", "Found.", "After."]
+    found = transcript.words[1]
+    assert (found.start, found.end) == pytest.approx((2.0, 3.0))  # 1 s into the stretch
+    assert transcript.extra["refilled"] == [[1.0, 7.0, 1]]
+
+
+@pytest.mark.parametrize(
+    "judged",
+    [
+        {**CLEAN, "compression_ratio": 2.3},  # a phrase looping on itself
+        {**CLEAN, "avg_logprob": -0.9},  # words the model itself found unlikely
+        {**CLEAN, "no_speech_prob": 0.7, "avg_logprob": -1.2},  # decoded from no speech
+    ],
+)
+def test_a_doubtful_second_look_adds_nothing(tmp_path: Path, judged: dict[str, float]) -> None:
+    fake = SkippingWhisper(judged)
+    transcript = fake_transcriber(tmp_path, fake, 600.0).transcribe(tone_wav(tmp_path, 10))
+    assert [w.text.strip() for w in transcript.words] == ["Before.", "After."]
+    assert transcript.extra["refilled"] == [[1.0, 7.0, 0]]
+
+
+def test_a_silent_gap_is_not_recognised_again(tmp_path: Path) -> None:
+    t = np.arange(SAMPLE_RATE * 10) / SAMPLE_RATE
+    audio = 0.3 * np.sin(2 * np.pi * 220 * t)
+    audio[SAMPLE_RATE : 7 * SAMPLE_RATE] = 0.0  # a real pause between the words
+    audio[8 * SAMPLE_RATE :] = 0.0
+    path = write_pcm16(tmp_path / "paused.wav", audio)
+    fake = SkippingWhisper(CLEAN)
+    transcript = fake_transcriber(tmp_path, fake, 600.0).transcribe(path)
+    assert len(fake.calls) == 1
+    assert "refilled" not in transcript.extra
