@@ -255,6 +255,20 @@ FILLER_PATTERNS: dict[str, re.Pattern[str]] = {
             r"(?:quick|short|small|little|brief) tangent",
             r"(?:go|going|went) off on (?:a )?tangent",
         ),
+        # A recap of the show so far ("So, to sum up tonight: ..."): the highlights named
+        # again in a line each, told as a list, not as stories.
+        "recap": (
+            r"to sum up",
+            r"(?:to|a|quick|let's|let me) recap",
+            r"in summary",
+            r"to summari[sz]e",
+        ),
+        # A round of quick answers ("Quick round, one word each"): the show's format talking.
+        "round": (
+            r"(?:quick|lightning|rapid)(?:-?fire)? round",
+            r"quick[- ]?fire",
+            r"one word each",
+        ),
         # Promotion of a show, a book, a gig: what is for sale and where.
         "promotion": (
             r"(?:a|quick|shameless) plug",

@@ -194,6 +194,10 @@ def test_dead_air_counts_long_silences_inside_the_window() -> None:
         ("A bit of news first.", "notice"),
         ("Tickets are on sale now at the box office.", "promotion"),
         ("A short tangent before we go on.", "notice"),
+        ("So, to sum up tonight: the roof, the feed and the long way home.", "recap"),
+        ("Anyway, a quick recap for anyone who joined late.", "recap"),
+        ("Quick round, one word each.", "round"),
+        ("Lightning round for both of you.", "round"),
         ("A fast round of your questions from the comments.", "housekeeping"),
         ("Um, so, uh, I mean, you know, it was, uh, kind of a thing.", "rambling"),
         ("Yeah, right.", "cross-talk"),
@@ -218,6 +222,9 @@ def test_filler_kinds_are_recognised(text: str, kind: str) -> None:
         # A tangent in geometry, and comments that are not a show's.
         "The ball leaves the rim along a tangent to the hoop.",
         "Her comments on my first draft changed how I write.",
+        # A delivery round and a round of drinks are not a show's quick round.
+        "The postman finishes his round before the school run.",
+        "He bought a round for the whole crew after the rescue.",
     ],
 )
 def test_content_is_not_filler(text: str) -> None:
