@@ -117,8 +117,22 @@ class Episode:
         )
 
 
+#: An episode's file stem: its number (two digits or more) and a name.
+_SLUG = re.compile(r"^(\d{2,})_\w+$")
+
+
+def episode_number(slug: str) -> int:
+    """The number an episode's slug starts with ("07_sleep" -> 7, "104_x" -> 104)."""
+    found = _SLUG.match(slug)
+    if found is None:
+        raise ValueError(f"{slug!r} is not an episode slug (NN_name)")
+    return int(found.group(1))
+
+
 def episode_paths(directory: Path = EPISODES_DIR) -> list[Path]:
-    return sorted(directory.glob("[0-9][0-9]_*.json"))
+    """Episode scripts in order of their number (99 before 100)."""
+    paths = [p for p in directory.glob("[0-9][0-9]*_*.json") if _SLUG.match(p.stem)]
+    return sorted(paths, key=lambda p: episode_number(p.stem))
 
 
 def load_episode(path: Path) -> Episode:

@@ -30,7 +30,7 @@ from clipforge.detection.analysis import analyse
 from clipforge.detection.language import MODEL_FILE, HighlightLanguage, train
 from clipforge.detection.sentences import split_sentences
 from clipforge.domain.detect_options import DetectOptions
-from eval.episodes import Span
+from eval.episodes import Span, episode_number
 from eval.run import (
     DEFAULT_COUNT,
     MAX_SECONDS,
@@ -56,7 +56,7 @@ MIDDLE_SLACK = 0.3
 
 def writing_round(slug: str) -> int:
     """0 for episodes 01-14, then 1 for 15-20, 2 for 21-26, ..."""
-    number = int(slug[:2])
+    number = episode_number(slug)
     return 0 if number <= FIRST_ROUND_LAST else (number - FIRST_ROUND_LAST - 1) // ROUND_SIZE + 1
 
 
@@ -104,7 +104,7 @@ def cross_validate(cases: Sequence[Case]) -> list[FoldResult]:
         results.append(
             FoldResult(
                 round=held,
-                span=f"{inside[0].labels.slug[:2]}-{inside[-1].labels.slug[:2]}",
+                span="-".join(c.labels.slug.split("_")[0] for c in (inside[0], inside[-1])),
                 episodes=len(inside),
                 without=[score_episode(c, _detect(c, blank), 0.0) for c in inside],
                 with_model=[score_episode(c, _detect(c, model), 0.0) for c in inside],

@@ -59,11 +59,18 @@ def load_transcript(slug: str, engine: str = DEFAULT_ENGINE) -> Transcript | Non
     return Transcript.from_dict(json.loads(path.read_text(encoding="utf-8")))
 
 
-def transcribe_episode(slug: str, settings: Settings) -> Transcript:
-    """Recognise the episode's rendered WAV and write the cache file; returns the transcript."""
+def rendered_wav(slug: str) -> Path:
+    """The episode's rendered WAV, or an error that says how to render it."""
     wav = MEDIA_DIR / f"{slug}.wav"
     if not wav.is_file():
-        raise FileNotFoundError(f"{wav} is missing: run `python -m eval.render {slug[:2]}` first")
+        number = slug.split("_")[0]
+        raise FileNotFoundError(f"{wav} is missing: run `python -m eval.render {number}` first")
+    return wav
+
+
+def transcribe_episode(slug: str, settings: Settings) -> Transcript:
+    """Recognise the episode's rendered WAV and write the cache file; returns the transcript."""
+    wav = rendered_wav(slug)
     transcriber = build_transcriber(settings)
     started = time.perf_counter()
     transcript = transcriber.transcribe(wav)
@@ -88,9 +95,7 @@ def add_tracks(slug: str, engine: str) -> bool:
     cached = load_transcript(slug, engine)
     if cached is None:
         raise FileNotFoundError(f"{slug} has no {engine} transcript: transcribe it first")
-    wav = MEDIA_DIR / f"{slug}.wav"
-    if not wav.is_file():
-        raise FileNotFoundError(f"{wav} is missing: run `python -m eval.render {slug[:2]}` first")
+    wav = rendered_wav(slug)
     finished = with_audio_tracks(cached, wav)
     if finished is cached:
         return False
@@ -107,9 +112,7 @@ def refill_cached(slug: str, engine: str, transcriber: FasterWhisperTranscriber)
         raise FileNotFoundError(f"{slug} has no {engine} transcript: transcribe it first")
     if "refilled" in cached.extra:
         return None
-    wav = MEDIA_DIR / f"{slug}.wav"
-    if not wav.is_file():
-        raise FileNotFoundError(f"{wav} is missing: run `python -m eval.render {slug[:2]}` first")
+    wav = rendered_wav(slug)
     loudness = cached.extra["loudness"]
     silence = Silence.from_envelope(loudness["dbfs"], loudness["hop_seconds"])
     filled = refill(cached, wav, silence, transcriber.recogniser(cached.language))

@@ -11,7 +11,16 @@ from typing import Any
 import pytest
 
 from eval import run
-from eval.episodes import EPISODES_DIR, Episode, Span, load_episode, load_episodes, load_labels
+from eval.episodes import (
+    EPISODES_DIR,
+    Episode,
+    Span,
+    episode_number,
+    episode_paths,
+    load_episode,
+    load_episodes,
+    load_labels,
+)
 from eval.render import select
 from eval.run import ALL, Case, Detector, evaluate_groups, group_cases, interleave, load_cases
 
@@ -35,8 +44,8 @@ def test_the_heldout_split_has_two_episodes_of_each_format_on_new_topics() -> No
     # The split of an existing episode never changes silently: 15-20, 21-26, 27-32, 33-38,
     # 39-44, 45-50, 51-56, 57-62, 63-68, 69-74, 75-80, 81-86, then 87-92 were held out until
     # they were read once and then became dev; 93-98 are held out now, not yet read.
-    assert [e.slug[:2] for e in DEV] == [f"{n:02d}" for n in range(1, 93)]
-    assert [e.slug[:2] for e in HELDOUT] == [f"{n:02d}" for n in range(93, 99)]
+    assert [episode_number(e.slug) for e in DEV] == list(range(1, 93))
+    assert [episode_number(e.slug) for e in HELDOUT] == list(range(93, 99))
 
 
 @pytest.mark.parametrize("episode", HELDOUT, ids=lambda e: e.slug)
@@ -80,6 +89,15 @@ def test_an_unknown_split_is_rejected_and_a_missing_one_is_dev(tmp_path) -> None
     path.write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(ValueError, match="unknown split"):
         load_episode(path)
+
+
+def test_episodes_are_ordered_by_number_past_99(tmp_path) -> None:
+    for stem in ("100_late", "99_early", "07_first", "notes"):
+        (tmp_path / f"{stem}.json").write_text("{}", encoding="utf-8")
+    assert [p.stem for p in episode_paths(tmp_path)] == ["07_first", "99_early", "100_late"]
+    assert [episode_number(s) for s in ("07_first", "100_late")] == [7, 100]
+    with pytest.raises(ValueError, match="not an episode slug"):
+        episode_number("notes")
 
 
 def test_render_selects_by_split_and_prefix() -> None:
