@@ -114,7 +114,7 @@ def refill_cached(slug: str, engine: str, transcriber: FasterWhisperTranscriber)
         return None
     wav = rendered_wav(slug)
     loudness = cached.extra["loudness"]
-    silence = Silence.from_envelope(loudness["dbfs"], loudness["hop_seconds"])
+    silence = Silence.from_track(loudness)
     filled = refill(cached, wav, silence, transcriber.recogniser(cached.language))
     finished = finish_transcript(filled, wav, loudness=loudness)
     finished = replace(

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from clipforge.domain.silence import silence_threshold
 from clipforge.domain.transcript import Segment, Transcript, Word
@@ -213,21 +214,27 @@ class Silence:
         levels = tuple(float(d) for d in dbfs)
         return cls(hop_seconds, levels, silence_threshold(levels))
 
-    def quiet_share(self, start: float, end: float) -> float:
-        """Share of the hops overlapping [start, end] below the threshold; 0 beyond the
-        envelope (nothing known there is no evidence of silence)."""
+    @classmethod
+    def from_track(cls, loudness: Mapping[str, Any]) -> Silence:
+        """From the loudness track as transcripts store it (`{"hop_seconds", "dbfs"}`)."""
+        return cls.from_envelope(loudness["dbfs"], loudness["hop_seconds"])
+
+    def _hops(self, start: float, end: float) -> tuple[int, tuple[float, ...]]:
+        """How many hops overlap [start, end], and the levels of those the envelope holds
+        (fewer beyond its end)."""
         first = max(0, math.floor(start / self.hop_seconds))
         last = max(first + 1, math.ceil(end / self.hop_seconds))
-        window = self.dbfs[first:last]
-        if not window:
-            return 0.0
-        return sum(1 for d in window if d < self.threshold) / (last - first)
+        return last - first, self.dbfs[first:last]
+
+    def quiet_share(self, start: float, end: float) -> float:
+        """Share of the hops overlapping [start, end] below the threshold; hops beyond the
+        envelope count as sound (nothing known there is no evidence of silence)."""
+        hops, window = self._hops(start, end)
+        return sum(1 for d in window if d < self.threshold) / hops
 
     def is_quiet(self, start: float, end: float) -> bool:
         """True when every hop overlapping [start, end] is below the threshold."""
-        first = max(0, math.floor(start / self.hop_seconds))
-        last = max(first + 1, math.ceil(end / self.hop_seconds))
-        window = self.dbfs[first:last]
+        _, window = self._hops(start, end)
         # Beyond the envelope we know nothing: not evidence of silence.
         return bool(window) and max(window) < self.threshold
 

@@ -52,6 +52,6 @@ def finish_transcript(
 
     `loudness` is the audio's `loudness_extra`, when the caller has already computed it."""
     loudness = loudness if loudness is not None else loudness_extra(audio)
-    silence = Silence.from_envelope(loudness["dbfs"], loudness["hop_seconds"])
+    silence = Silence.from_track(loudness)
     cleaned = clean_transcript(transcript, silence=silence)
     return with_audio_tracks(replace(cleaned, extra={**cleaned.extra, "loudness": loudness}), audio)

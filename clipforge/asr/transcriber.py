@@ -306,7 +306,7 @@ class FasterWhisperTranscriber:
             model=self.model_label,
         )
         loudness = loudness_extra(audio)
-        silence = Silence.from_envelope(loudness["dbfs"], loudness["hop_seconds"])
+        silence = Silence.from_track(loudness)
         refilled = refill(raw_transcript, audio, silence, self.recogniser(language))
         transcript = finish_transcript(refilled, audio, loudness=loudness)
         report(1.0)
