@@ -319,8 +319,9 @@ def _choose(ctx: _Context, ranked: list[_Scored], count: int, min_seconds: float
     spans = joins(ctx.ends, [(c.i, c.j) for c in chosen], lambda i, j: span(units, i, j) <= longest)
     if len(spans) == len(chosen):
         return chosen
+    held = {(c.i, c.j) for c in chosen}
     kept = [c for c in chosen if (c.i, c.j) in spans]
-    joined = [_score(ctx, i, j) for i, j in spans if not any((c.i, c.j) == (i, j) for c in kept)]
+    joined = [_score(ctx, i, j) for i, j in spans if (i, j) not in held]
     clear = [r for r in ranked if all(r.j < i or r.i > j for i, j in spans)]
     more = remove_overlaps(clear, count - len(spans))
     return [*kept, *joined, *_refine_ends(ctx, more, min_seconds)]
