@@ -84,32 +84,40 @@ def transcribe_episode(slug: str, settings: Settings) -> Transcript:
         "rtf": round(real_time_factor(elapsed, audio), 4) if audio else None,
     }
     transcript = replace(transcript, extra=extra)
-    path = transcript_path(slug, engine_label(settings))
+    store_transcript(slug, engine_label(settings), transcript)
+    return transcript
+
+
+def store_transcript(slug: str, engine: str, transcript: Transcript) -> None:
+    """Write the cache file of the episode's transcript by this engine."""
+    path = transcript_path(slug, engine)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(transcript.to_dict(), indent=None) + "\n", encoding="utf-8")
-    return transcript
+
+
+def cached_transcript(slug: str, engine: str) -> Transcript:
+    """The episode's cached transcript by this engine, or an error that says to make it."""
+    cached = load_transcript(slug, engine)
+    if cached is None:
+        raise FileNotFoundError(f"{slug} has no {engine} transcript: transcribe it first")
+    return cached
 
 
 def add_tracks(slug: str, engine: str) -> bool:
     """Store the audio tracks the cached transcript lacks; False when it had them all."""
-    cached = load_transcript(slug, engine)
-    if cached is None:
-        raise FileNotFoundError(f"{slug} has no {engine} transcript: transcribe it first")
+    cached = cached_transcript(slug, engine)
     wav = rendered_wav(slug)
     finished = with_audio_tracks(cached, wav)
     if finished is cached:
         return False
-    path = transcript_path(slug, engine)
-    path.write_text(json.dumps(finished.to_dict(), indent=None) + "\n", encoding="utf-8")
+    store_transcript(slug, engine, finished)
     return True
 
 
 def refill_cached(slug: str, engine: str, transcriber: FasterWhisperTranscriber) -> int | None:
     """Recognise again the stretches the cached transcript's first pass skipped; the number
     of words found, or None when it has had this second look already."""
-    cached = load_transcript(slug, engine)
-    if cached is None:
-        raise FileNotFoundError(f"{slug} has no {engine} transcript: transcribe it first")
+    cached = cached_transcript(slug, engine)
     if "refilled" in cached.extra:
         return None
     wav = rendered_wav(slug)
@@ -117,11 +125,11 @@ def refill_cached(slug: str, engine: str, transcriber: FasterWhisperTranscriber)
     silence = Silence.from_track(loudness)
     filled = refill(cached, wav, silence, transcriber.recogniser(cached.language))
     finished = finish_transcript(filled, wav, loudness=loudness)
-    finished = replace(
-        finished, extra={**finished.extra, "refilled": filled.extra.get("refilled", [])}
-    )
-    path = transcript_path(slug, engine)
-    path.write_text(json.dumps(finished.to_dict(), indent=None) + "\n", encoding="utf-8")
+    # Marked as looked at even where nothing was skipped, so that a second run passes it by.
+    extra = dict(finished.extra)
+    extra.setdefault("refilled", [])
+    finished = replace(finished, extra=extra)
+    store_transcript(slug, engine, finished)
     return len(finished.words) - len(cached.words)
 
 
