@@ -123,6 +123,75 @@ def asides_run_on(infos: Sequence[SentenceInfo], breaks: Sequence[bool]) -> list
     return out
 
 
+#: A recap names the show's earlier parts again in a few words each ("So, the dinner
+#: jacket, and the two halves, the wedding dress in the window, Rosalind and the cutlass
+#: roll, ..."): a list of at least RECAP_ITEMS items, of at most RECAP_ITEM_WORDS words on
+#: average, whose words call back to at least RECAP_PLACES separate earlier places.
+RECAP_ITEMS = 4
+RECAP_ITEM_WORDS = 6.0
+RECAP_PLACES = 4
+#: How far back (s) a callback reaches at least, and how far apart two places lie: what
+#: was said in the last half minute is being gone on with, not recalled.
+RECAP_REACH = 30.0
+#: A word said more often than this before is the show's subject, not a callback to one
+#: of its parts.
+CALLBACK_MAX_USES = 3
+#: The filler weight a recap line gets: as sure as a named recap phrase in a short line.
+RECAP_WEIGHT = 0.75
+_LIST_BREAK = re.compile(r"[,;:]")
+
+
+def recaps_marked(infos: Sequence[SentenceInfo]) -> list[SentenceInfo]:
+    """The sentences, with the lines that recap the show marked as recap filler, however
+    they are worded ("To gather it up, ...", "So, ..."): a list of short items that names
+    several separate earlier parts of the show again (see `callback_places`).
+
+    On the dev episodes 43 list lines so found were filler (mostly recaps) against 10
+    highlight lines, each the only such line in its story; a recap that names none of the
+    phrases in `lexicon.FILLER_PATTERNS` otherwise reads as dense, specific content."""
+    uses: dict[str, list[float]] = {}
+    out: list[SentenceInfo] = []
+    for info in infos:
+        if (
+            info.filler < RECAP_WEIGHT
+            and _is_list(info.text)
+            and callback_places(info, uses) >= RECAP_PLACES
+        ):
+            info = replace(info, filler=RECAP_WEIGHT, filler_kind="recap")
+        for stem in set(info.stems):
+            uses.setdefault(stem, []).append(info.end)
+        out.append(info)
+    return out
+
+
+def _is_list(text: str) -> bool:
+    items = [t for t in (tokens(part) for part in _LIST_BREAK.split(text)) if t]
+    return len(items) >= RECAP_ITEMS and (
+        sum(len(t) for t in items) / len(items) <= RECAP_ITEM_WORDS
+    )
+
+
+def callback_places(info: SentenceInfo, uses: dict[str, list[float]]) -> int:
+    """How many separate earlier places (RECAP_REACH apart) the sentence's words call back
+    to: a word said at most CALLBACK_MAX_USES times before, first said at least RECAP_REACH
+    before the sentence. `uses` holds the end time of every earlier sentence saying each
+    stem, in order."""
+    firsts = sorted(
+        times[0]
+        for stem in set(info.stems)
+        if (times := uses.get(stem))
+        and len(times) <= CALLBACK_MAX_USES
+        and times[0] < info.start - RECAP_REACH
+    )
+    places = 0
+    last = -math.inf
+    for t in firsts:
+        if t - last > RECAP_REACH:
+            places += 1
+            last = t
+    return places
+
+
 def has_insight(toks: Sequence[str], normalised: str, text: str) -> bool:
     """Whether a sentence states a takeaway: an insight phrase, or advice in the imperative
     ("Ask your best customers ...", "Keep the receipts."), which opens on a verb."""

@@ -226,7 +226,15 @@ FILLER_PATTERNS: dict[str, re.Pattern[str]] = {
         "sponsor": (
             r"sponsor(?:s|ed)?",
             r"this week's sponsor",
-            r"(?:supported|brought to you|sponsored) by",
+            r"(?:supported|brought to you|sponsored)(?: this (?:week|month|episode|time)"
+            r"| today| again)? by",
+            # "Made possible by" alone is as often a story's ("by ten years of saving").
+            r"made possible (?:this (?:week|month|episode|time)|today|again) by",
+            # A web address, as a recogniser writes it ("waferaflask.com", "pies.co.uk")
+            # or as it is read out ("pies dot co dot uk"): where to buy.
+            r"com",
+            r"co (?:dot )?uk",
+            r"dot (?:com|org|net|co)",
             r"(?:promo|discount|coupon) code",
             r"(?:use|with) (?:the )?code",
             r"\S*% off",
@@ -250,6 +258,7 @@ FILLER_PATTERNS: dict[str, re.Pattern[str]] = {
             r"announcements?",
             r"(?:a bit of|some|quick|a little) news",
             r"(?:a few|some|quick) (?:notices|reminders)",
+            r"(?:quick|little|short) notices?",
             # A tangent announced as one ("A short tangent. My neighbour's chickens ..."):
             # the speaker says it is beside the point, and it runs on like a notice.
             r"(?:quick|short|small|little|brief) tangent",
@@ -261,6 +270,11 @@ FILLER_PATTERNS: dict[str, re.Pattern[str]] = {
             r"to sum up",
             r"(?:to|a|quick|let's|let me) recap",
             r"in summary",
+            r"(?:let me|let's|let us|i'll) sum up",
+            r"(?:sum|gather|round) (?:it|things|everything|this|that)(?: all)? up",
+            r"(?:pull|bring|tie) (?:it|things|everything|this)(?: all)? together",
+            r"go back over (?:it|everything|what)",
+            r"look(?:ing)? back over",
             r"to summari[sz]e",
         ),
         # A round of quick answers ("Quick round, one word each"): the show's format talking.

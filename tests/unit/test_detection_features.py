@@ -196,6 +196,14 @@ def test_dead_air_counts_long_silences_inside_the_window() -> None:
         ("A short tangent before we go on.", "notice"),
         ("So, to sum up tonight: the roof, the feed and the long way home.", "recap"),
         ("Anyway, a quick recap for anyone who joined late.", "recap"),
+        ("Let me sum up.", "recap"),
+        ("So, to gather it all up before we go.", "recap"),
+        ("Let us pull it together.", "recap"),
+        ("The Night Shift is brought to you this month by Harbour Torches.", "sponsor"),
+        ("Dockside Radio is made possible this week by Fenwick Print.", "sponsor"),
+        ("Find them at wayfarerflasks.com before Friday.", "sponsor"),
+        ("Go to hedgerow pies dot co dot uk for the rest.", "sponsor"),
+        ("A little notice about the Saturday rota.", "notice"),
         ("Quick round, one word each.", "round"),
         ("Lightning round for both of you.", "round"),
         ("A fast round of your questions from the comments.", "housekeeping"),
@@ -225,6 +233,11 @@ def test_filler_kinds_are_recognised(text: str, kind: str) -> None:
         # A delivery round and a round of drinks are not a show's quick round.
         "The postman finishes his round before the school run.",
         "He bought a round for the whole crew after the rescue.",
+        # Rounding up and bringing together that are not a show's recap; a possible that
+        # is not a sponsor's.
+        "We had to round up the sheep before the storm broke.",
+        "The wedding brought the whole family together for a photograph.",
+        "It was made possible by ten years of saving.",
     ],
 )
 def test_content_is_not_filler(text: str) -> None:

@@ -15,6 +15,7 @@ from clipforge.detection.pauses import (
 )
 from clipforge.detection.segmentation import pause_evidence, segment
 from clipforge.detection.sentences import split_sentences
+from clipforge.domain.clips import ClipCandidate
 from clipforge.domain.detect_options import DetectOptions
 from clipforge.domain.transcript import Segment, Transcript, Word
 from tests.unit.test_detection_fixtures import build
@@ -196,3 +197,58 @@ def test_a_pause_only_the_audio_shows_becomes_a_clip_edge() -> None:
     pause = (firsts[6].start, firsts[6].start + 0.7)
     edges = [e for c in clips for e in (c.start, c.end) if pause[0] <= e <= pause[1]]
     assert len(edges) == 2
+
+
+# --- breaks the audio does not confirm ---------------------------------------------------
+
+
+def unconfirmed_story(unheard: set[int]) -> tuple[Transcript, list[Word]]:
+    """STORY three times over, glued word to word, with a 0.3 s pause heard before every
+    sentence but those in `unheard`: there the recogniser's full stop has no pause."""
+    texts = STORY * 3
+    firsts = [s.words[0] for s in split_sentences(glued(texts))]
+    quiet = [(w.start, w.start + 0.3) for k, w in enumerate(firsts) if k and k not in unheard]
+    plain = glued(texts)
+    loudness = {"hop_seconds": HOP, "dbfs": track(plain.duration, quiet)}
+    return glued(texts, extra={"loudness": loudness}), firsts
+
+
+def edge_sentences(clip: ClipCandidate, transcript: Transcript, firsts: list[Word]) -> set[int]:
+    """The sentences a clip opens on and stops before (by their first words)."""
+    words = transcript.words
+    inside = [w for w in words if clip.start <= (w.start + w.end) / 2 <= clip.end]
+    after = words.index(inside[-1]) + 1
+    edges = {firsts.index(inside[0])}  # every clip opens on a sentence
+    if after < len(words):
+        edges.add(firsts.index(words[after]))
+    return edges
+
+
+#: Edges the best clips have where the audio shows a pause before every sentence.
+CHOSEN = {5, 8}
+OPTIONS = DetectOptions(min_seconds=8, max_seconds=20, count=4)
+
+
+def test_no_clip_starts_or_ends_at_a_full_stop_the_audio_shows_no_pause_at() -> None:
+    transcript, firsts = unconfirmed_story(CHOSEN)
+    clips = detect_highlights(transcript, OPTIONS)
+    assert len(clips) == 4
+    for clip in clips:
+        assert not edge_sentences(clip, transcript, firsts) & CHOSEN
+
+
+def test_the_same_full_stops_are_clip_edges_where_the_audio_shows_pauses_there() -> None:
+    transcript, firsts = unconfirmed_story(set())
+    clips = detect_highlights(transcript, OPTIONS)
+    edges = set().union(*(edge_sentences(c, transcript, firsts) for c in clips))
+    assert edges >= CHOSEN  # the rule above is what kept them out
+
+
+def test_a_track_that_shows_almost_no_pauses_confirms_nothing_and_forbids_nothing() -> None:
+    # Under music the track shows a pause before one sentence in six: its silence elsewhere
+    # says nothing about where sentences end, and every full stop stays a possible edge.
+    transcript, firsts = unconfirmed_story({k for k in range(18) if k % 6})
+    clips = detect_highlights(transcript, OPTIONS)
+    assert len(clips) == 4
+    edges = set().union(*(edge_sentences(c, transcript, firsts) for c in clips))
+    assert edges & CHOSEN
