@@ -25,7 +25,14 @@ from clipforge.detection.analysis import (
 from clipforge.detection.edges import SPLIT, EdgeEvidence, joins, refine_all
 from clipforge.detection.energy import LoudnessProfile, speech_energy
 from clipforge.detection.language import HighlightLanguage, shipped
-from clipforge.detection.pauses import LOOK_SECONDS, Silences, offset, onset, sentence_pause
+from clipforge.detection.pauses import (
+    LOOK_SECONDS,
+    Silences,
+    offset,
+    onset,
+    sentence_pause,
+    split_run_ons,
+)
 from clipforge.detection.scoring import Features, breakdown, rank_value, reason, topic_fit
 from clipforge.detection.segmentation import Segmentation, pause_evidence, segment
 from clipforge.detection.sentences import Sentence, split_sentences
@@ -64,7 +71,10 @@ def detect_highlights(
     are then scored again with how much their words read like a highlight's (`language`,
     the model shipped with the package unless another is given), which orders them.
     """
+    silences = Silences.from_extra(transcript.extra)
     everything = split_sentences(transcript)
+    if silences is not None:
+        everything = split_run_ons(everything, silences)
     if not everything:
         return []
     lower = options.search_start if options.search_start is not None else 0.0
@@ -76,7 +86,7 @@ def detect_highlights(
     if not sentences:
         return []
     units = fit_units(sentences, options.max_seconds)
-    ctx = _Context.build(transcript, units, options, lower, upper, language or shipped())
+    ctx = _Context.build(transcript, units, options, lower, upper, language or shipped(), silences)
     total = span(units, 0, len(units) - 1)
     if total < options.min_seconds:
         note = (
@@ -202,11 +212,11 @@ class _Context:
         lower: float,
         upper: float,
         language: HighlightLanguage,
+        silences: Silences | None,
     ) -> _Context:
         infos = recaps_marked([analyse(u) for u in units])
         words = [w for w in transcript.words if w.clean]
         n = len(infos)
-        silences = Silences.from_extra(transcript.extra)
         gaps = _Gaps.of(transcript, units, infos, silences)
         pauses = gaps.edge_pauses(infos)
         infos = asides_run_on(infos, gaps.turn_breaks(infos))

@@ -9,12 +9,15 @@ segmentation uses as pause evidence and clip edges use to sit exactly in the sil
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from clipforge.detection.audio_tracks import read_track
+from clipforge.detection.sentences import Sentence, make_sentence
 from clipforge.domain.silence import FLOOR_DB, silence_threshold
 
 #: Shortest silence that counts as a pause (or the hop, if coarser): a stop consonant's
@@ -90,6 +93,45 @@ def sentence_pause(silences: Silences, last_start: float, next_end: float) -> fl
     inside it, so a silence there is the pause between the two sentences.
     """
     return silences.longest(last_start, next_end)
+
+
+#: A sentence longer than this (s) with a clear pause inside is more likely several that the
+#: recogniser ran together (it writes no full stop in fast speech, across a listener's
+#: interjection or after a dropped word) than one long one.
+RUN_ON_SECONDS = 15.0
+#: The silence (s) at which such a run-on is cut: well past a comma's pause, about the pause
+#: between one speaker's sentences. Of the sentences over 15 s in the evaluation transcripts,
+#: those made of one script sentence show none; the run-ons show one to eight.
+RUN_ON_PAUSE = 0.6
+
+
+def split_run_ons(sentences: Sequence[Sentence], silences: Silences) -> list[Sentence]:
+    """The sentences, with any longer than RUN_ON_SECONDS cut at every silence of at least
+    RUN_ON_PAUSE the audio shows between two of its words. Word timings cannot show these
+    pauses: the recogniser stretches the words on either side over them."""
+    out: list[Sentence] = []
+    for sentence in sentences:
+        if sentence.end - sentence.start <= RUN_ON_SECONDS:
+            out.append(sentence)
+            continue
+        words = sentence.words
+        ends = [w.end for w in words]
+        # The pause comes before the first word still sounding after it: the recogniser
+        # stretches that word back over the silence, and a word may hold a whole pause.
+        cuts = sorted(
+            {
+                k
+                for run in silences.runs(sentence.start, sentence.end)
+                if run.seconds >= RUN_ON_PAUSE
+                and 0 < (k := bisect.bisect_right(ends, run.end)) < len(words)
+            }
+        )
+        if not cuts:
+            out.append(sentence)
+            continue
+        bounds = [0, *cuts, len(words)]
+        out.extend(make_sentence(words[a:b]) for a, b in itertools.pairwise(bounds))
+    return out
 
 
 #: How far before a clip's first word (or after its last) to look for the pause when there

@@ -8,10 +8,12 @@ from clipforge.detection import detect_highlights
 from clipforge.detection.analysis import analyse
 from clipforge.detection.pauses import (
     ROOM_SECONDS,
+    RUN_ON_SECONDS,
     Silences,
     offset,
     onset,
     sentence_pause,
+    split_run_ons,
 )
 from clipforge.detection.segmentation import pause_evidence, segment
 from clipforge.detection.sentences import split_sentences
@@ -252,3 +254,31 @@ def test_a_track_that_shows_almost_no_pauses_confirms_nothing_and_forbids_nothin
     assert len(clips) == 4
     edges = set().union(*(edge_sentences(c, transcript, firsts) for c in clips))
     assert edges & CHOSEN
+
+
+# --- run-on sentences ----------------------------------------------------------------------
+
+
+def test_a_long_run_on_is_cut_where_the_audio_shows_a_clear_pause() -> None:
+    # 24 words of 0.8 s, one "sentence" of 19 s with no full stop; the speech stops for
+    # 0.7 s inside the tenth word (stretched back over the pause) and 0.3 s inside the 18th.
+    texts = ["so we went down to the harbour early and the boats were all in " * 2]
+    plain = glued([t.strip() for t in texts])
+    words = plain.words
+    quiet = [(words[9].start, words[9].start + 0.7), (words[17].start, words[17].start + 0.3)]
+    silences = Silences(HOP, track(plain.duration, quiet))
+    [sentence] = split_sentences(plain)
+    assert sentence.end - sentence.start > RUN_ON_SECONDS
+    pieces = split_run_ons([sentence], silences)
+    # Cut once, before the word sounding after the long pause; the short one is a comma's.
+    assert [len(p.words) for p in pieces] == [9, len(words) - 9]
+    assert pieces[1].words[0] is words[9]
+    assert "".join(p.text for p in pieces).replace(" ", "") == sentence.text.replace(" ", "")
+
+
+def test_a_sentence_of_ordinary_length_is_never_cut() -> None:
+    plain = glued(["the boats were all in and the harbour was quiet that morning"])
+    quiet = [(w.start, w.start + 0.7) for w in plain.words[1:]]
+    silences = Silences(HOP, track(plain.duration, quiet))
+    sentences = split_sentences(plain)
+    assert split_run_ons(sentences, silences) == sentences
