@@ -9,7 +9,7 @@ Pure and deterministic: the same transcript and options always give the same cli
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from clipforge.detection import content
@@ -22,7 +22,7 @@ from clipforge.detection.analysis import (
     corpus_stats,
     recaps_marked,
 )
-from clipforge.detection.edges import SPLIT, EdgeEvidence, joins, refine_all
+from clipforge.detection.edges import SPLIT, EdgeEvidence, joins, refine_all, within_breaks
 from clipforge.detection.energy import LoudnessProfile, speech_energy
 from clipforge.detection.language import HighlightLanguage, shipped
 from clipforge.detection.pauses import (
@@ -366,7 +366,12 @@ def _choose(ctx: _Context, ranked: list[_Scored], count: int, min_seconds: float
         return chosen
     held = {(c.i, c.j) for c in chosen}
     kept = [c for c in chosen if (c.i, c.j) in spans]
-    joined = [_score(ctx, i, j) for i, j in spans if (i, j) not in held]
+    # A joined clip is narrowed like any other: a half too short to be split on its own
+    # (a listener's question before the answer, say) is now a piece that can be left out.
+    fits = _fits(ctx, min_seconds)
+    joined = [
+        _score(ctx, *within_breaks(ctx.ends, i, j, fits)) for i, j in spans if (i, j) not in held
+    ]
     clear = [r for r in ranked if all(r.j < i or r.i > j for i, j in spans)]
     more = remove_overlaps(clear, count - len(spans))
     return [*kept, *joined, *_refine_ends(ctx, more, min_seconds)]
@@ -375,13 +380,19 @@ def _choose(ctx: _Context, ranked: list[_Scored], count: int, min_seconds: float
 def _refine_ends(ctx: _Context, chosen: list[_Scored], min_seconds: float) -> list[_Scored]:
     """The chosen windows with each end moved to the sentence that best closes its thought
     (see edges.py); a window whose end moved is scored again as the clip it now is."""
+    spans = refine_all(ctx.ends, [(c.i, c.j) for c in chosen], _fits(ctx, min_seconds))
+    return [c if (c.i, c.j) == s else _score(ctx, *s) for c, s in zip(chosen, spans, strict=True)]
+
+
+def _fits(ctx: _Context, min_seconds: float) -> Callable[[int, int], bool]:
+    """Whether a clip from unit i to unit j may be proposed: within the duration range, with
+    edges the audio confirms."""
     units, longest = ctx.units, ctx.options.max_seconds
 
     def fits(i: int, j: int) -> bool:
         return min_seconds <= span(units, i, j) <= longest and ctx.cuttable(i, j)
 
-    spans = refine_all(ctx.ends, [(c.i, c.j) for c in chosen], fits)
-    return [c if (c.i, c.j) == s else _score(ctx, *s) for c, s in zip(chosen, spans, strict=True)]
+    return fits
 
 
 def _rank(ctx: _Context, min_seconds: float) -> list[_Scored]:

@@ -330,3 +330,41 @@ def test_two_halves_of_a_story_become_one_clip_and_free_a_slot(monkeypatch) -> N
     )
     for got, want in zip(halved, sorted(halves), strict=True):
         assert got == pytest.approx(want, abs=0.01)
+
+
+def test_a_joined_clip_leaves_out_the_question_put_before_the_answer(monkeypatch) -> None:
+    """Windows that score the question to the guest plus the answer's first line, and the
+    rest of the answer, above the whole answer: the two meet across no pause and are
+    joined, and the joined clip is narrowed like any other, at the pause after the
+    question (the first window alone was too short to be split there)."""
+    import clipforge.detection.detector as detector
+
+    question = "So tell me, what was the worst week you ever had in this business?"
+    sentences = [*INTRO, question, *PRICING, *OUTRO]
+    gaps = {len(INTRO) - 1: PART_GAP, len(INTRO): PART_GAP}
+    transcript = build(sentences, gaps=gaps)
+    options = DetectOptions(min_seconds=10, max_seconds=40, count=2)
+    first = part_span(transcript, "So tell me,", "nineteen dollars a month.")
+    rest = part_span(transcript, "Clinics signed up", "not just a number.")
+    answer = part_span(transcript, "Why did we nearly", "not just a number.")
+    rank = detector._rank
+
+    def halves_first(ctx, min_seconds):  # type: ignore[no-untyped-def]
+        return [
+            replace(r, score=r.score + 100)
+            if any(abs(r.start - a) < 0.01 and abs(r.end - b) < 0.01 for a, b in (first, rest))
+            else r
+            for r in rank(ctx, min_seconds)
+        ]
+
+    monkeypatch.setattr(detector, "_rank", halves_first)
+    spans = [
+        (c.start + PAD_BEFORE, c.end - PAD_AFTER) for c in detect_highlights(transcript, options)
+    ]
+    assert any(s == pytest.approx(answer, abs=0.01) for s in spans)
+    # Joined but not narrowed, the clip would hold the question.
+    monkeypatch.setattr(detector, "within_breaks", lambda ev, i, j, fits: (i, j))
+    spans = [
+        (c.start + PAD_BEFORE, c.end - PAD_AFTER) for c in detect_highlights(transcript, options)
+    ]
+    assert any(s == pytest.approx((first[0], answer[1]), abs=0.01) for s in spans)
