@@ -370,7 +370,9 @@ def _choose(ctx: _Context, ranked: list[_Scored], count: int, min_seconds: float
     # (a listener's question before the answer, say) is now a piece that can be left out.
     fits = _fits(ctx, min_seconds)
     joined = [
-        _score(ctx, *within_breaks(ctx.ends, i, j, fits)) for i, j in spans if (i, j) not in held
+        _score(ctx, *within_breaks(ctx.ends, i, j, fits, _value(ctx)))
+        for i, j in spans
+        if (i, j) not in held
     ]
     clear = [r for r in ranked if all(r.j < i or r.i > j for i, j in spans)]
     more = remove_overlaps(clear, count - len(spans))
@@ -380,7 +382,7 @@ def _choose(ctx: _Context, ranked: list[_Scored], count: int, min_seconds: float
 def _refine_ends(ctx: _Context, chosen: list[_Scored], min_seconds: float) -> list[_Scored]:
     """The chosen windows with each end moved to the sentence that best closes its thought
     (see edges.py); a window whose end moved is scored again as the clip it now is."""
-    spans = refine_all(ctx.ends, [(c.i, c.j) for c in chosen], _fits(ctx, min_seconds))
+    spans = refine_all(ctx.ends, [(c.i, c.j) for c in chosen], _fits(ctx, min_seconds), _value(ctx))
     return [c if (c.i, c.j) == s else _score(ctx, *s) for c, s in zip(chosen, spans, strict=True)]
 
 
@@ -393,6 +395,11 @@ def _fits(ctx: _Context, min_seconds: float) -> Callable[[int, int], bool]:
         return min_seconds <= span(units, i, j) <= longest and ctx.cuttable(i, j)
 
     return fits
+
+
+def _value(ctx: _Context) -> Callable[[int, int], float]:
+    """How good a clip from unit i to unit j is: its window score."""
+    return lambda i, j: _score(ctx, i, j).score
 
 
 def _rank(ctx: _Context, min_seconds: float) -> list[_Scored]:

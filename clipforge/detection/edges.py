@@ -246,10 +246,15 @@ def before_reaction(ev: EdgeEvidence, i: int, j: int, fits: Callable[[int, int],
 
 
 def within_breaks(
-    ev: EdgeEvidence, i: int, j: int, fits: Callable[[int, int], bool]
+    ev: EdgeEvidence,
+    i: int,
+    j: int,
+    fits: Callable[[int, int], bool],
+    value: Callable[[int, int], float] | None = None,
 ) -> tuple[int, int]:
-    """The clip (i, j) narrowed to its longest stretch (in sentences, the earlier on a tie)
-    between breaks, where that stretch still fits the duration range. A break is a clear
+    """The clip (i, j) narrowed to its best stretch between breaks, where that stretch still
+    fits the duration range: the one `value` scores highest, or without it the longest (in
+    sentences); the earlier on a tie. A break is a clear
     pause (`SPLIT`), the gap between a question put to someone and its answer (`asked`), or
     a cue turning away ("Anyway, ...", `turns_away`).
 
@@ -282,6 +287,8 @@ def within_breaks(
     pieces = [(a, b) for a, b in zip(firsts, lasts, strict=True) if fits(a, b)]
     if not pieces:
         return i, j
+    if value is not None:
+        return max(pieces, key=lambda p: value(*p))
     return max(pieces, key=lambda p: p[1] - p[0])
 
 
@@ -386,10 +393,11 @@ def refine_all(
     ev: EdgeEvidence,
     spans: Sequence[tuple[int, int]],
     fits: Callable[[int, int], bool],
+    value: Callable[[int, int], float] | None = None,
 ) -> list[tuple[int, int]]:
-    """Every chosen (i, j), in rank order, narrowed to its longest stretch between breaks
-    and with its end and then its start refined; a moved edge never reaches a sentence
-    another chosen clip holds.
+    """Every chosen (i, j), in rank order, narrowed to its best stretch between breaks (by
+    `value`, see `within_breaks`) and with its end and then its start refined; a moved edge
+    never reaches a sentence another chosen clip holds.
 
     Two passes: in the first, a clip meets the clips ranked below it as they were chosen,
     before they are narrowed; a lower clip that gives back the opening of a story when its
@@ -402,7 +410,7 @@ def refine_all(
         def free(a: int, b: int, n: int = n) -> bool:
             return all(b < x or a > y for m, (x, y) in enumerate(out) if m != n)
 
-        i, j = within_breaks(ev, i, j, fits)
+        i, j = within_breaks(ev, i, j, fits, value)
         j = refine_end(ev, i, j, fits, free)
         out[n] = (refine_start(ev, i, j, fits, free), j)
     return out

@@ -363,7 +363,7 @@ def test_a_joined_clip_leaves_out_the_question_put_before_the_answer(monkeypatch
     ]
     assert any(s == pytest.approx(answer, abs=0.01) for s in spans)
     # Joined but not narrowed, the clip would hold the question.
-    monkeypatch.setattr(detector, "within_breaks", lambda ev, i, j, fits: (i, j))
+    monkeypatch.setattr(detector, "within_breaks", lambda ev, i, j, fits, value=None: (i, j))
     spans = [
         (c.start + PAD_BEFORE, c.end - PAD_AFTER) for c in detect_highlights(transcript, options)
     ]

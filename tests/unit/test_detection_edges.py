@@ -125,6 +125,16 @@ def test_a_clip_holding_a_clear_pause_keeps_its_longest_stretch() -> None:
     assert refine_all(walled, [(0, 6)], lambda i, k: k < 7) == [(0, 4)]
 
 
+def test_a_clip_holding_a_clear_pause_keeps_the_stretch_that_scores_best() -> None:
+    # A story (0-2), a clear pause, then a longer ramble (3-6) that scores worse as a clip:
+    # the story is kept, not the stretch of more sentences.
+    ev = evidence(STORY, [0.1, 0.1, SPLIT, 0.1, 0.1, 0.1])
+    assert within_breaks(ev, 0, 6, always) == (3, 6)
+    scores = {(0, 2): 0.8, (3, 6): 0.4}
+    assert within_breaks(ev, 0, 6, always, lambda i, j: scores[(i, j)]) == (0, 2)
+    assert refine_all(ev, [(0, 6)], lambda i, k: k < 7, lambda i, j: scores[(i, j)]) == [(0, 2)]
+
+
 def test_a_clear_pause_stays_inside_a_clip_that_would_otherwise_be_too_short() -> None:
     ev = evidence(STORY, [0.1, 0.1, 0.1, 0.1, SPLIT, 0.1])
     assert within_breaks(ev, 0, 6, lambda i, k: k - i >= 5) == (0, 6)
