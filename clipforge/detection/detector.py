@@ -20,7 +20,6 @@ from clipforge.detection.analysis import (
     analyse,
     asides_run_on,
     corpus_stats,
-    recaps_marked,
 )
 from clipforge.detection.edges import SPLIT, EdgeEvidence, joins, refine_all, within_breaks
 from clipforge.detection.energy import LoudnessProfile, speech_energy
@@ -214,7 +213,7 @@ class _Context:
         language: HighlightLanguage,
         silences: Silences | None,
     ) -> _Context:
-        infos = recaps_marked([analyse(u) for u in units])
+        infos = [analyse(u) for u in units]
         words = [w for w in transcript.words if w.clean]
         n = len(infos)
         gaps = _Gaps.of(transcript, units, infos, silences)

@@ -324,9 +324,27 @@ def _may_take_in(ev: EdgeEvidence, added: range, crossed: range, opening: bool =
     if any(ev.pause_after(g) >= WALL or asked(ev, g) for g in crossed):
         return False
     infos = [ev.infos[k] for k in added]
-    if any(info.filler >= FILLER_LIMIT for info in infos) or any(map(ev.responds, added)):
+    # Going on, a teller's own short beat is taken in; opening, it is left out all the same.
+    if any(
+        ev.infos[k].filler >= FILLER_LIMIT and (opening or not said_straight_on(ev, k))
+        for k in added
+    ):
+        return False
+    if any(map(ev.responds, added)):
         return False
     return not any(map(turns_away, infos[1 if opening else 0 :]))
+
+
+def said_straight_on(ev: EdgeEvidence, k: int) -> bool:
+    """Whether sentence k, a line of a word or two that reads as a listener's back-channel
+    ("Just once.", "Sure."), is the speaker's own beat: said in the same voice, with no
+    clear pause on either side (pause evidence includes a change of voice). A listener's
+    "Sure." comes in another voice; a teller's "Just once." goes straight on."""
+    return (
+        ev.infos[k].filler_kind == "cross-talk"
+        and ev.pause_after(k - 1) < SPLIT
+        and ev.pause_after(k) < SPLIT
+    )
 
 
 def _stems(ev: EdgeEvidence, i: int, j: int) -> set[str]:

@@ -393,3 +393,27 @@ def test_clips_meeting_at_another_turn_stay_apart() -> None:
     assert joins(evidence(cue, [0.1] * 7), [(0, 2), (3, 4)], always) == [(0, 2), (3, 4)]
     reaction = [*STORY[:3], "Wow.", *STORY[3:]]
     assert joins(evidence(reaction, [0.1] * 8), [(0, 2), (3, 5)], always) == [(0, 2), (3, 5)]
+
+
+BEAT = [
+    "We raised the bread price once, years ago.",  # 0
+    "The whole village said we would close within a month.",  # 1
+    "We did not close.",  # 2
+    "Sure.",  # 3: a line that reads as a back-channel
+    "The queue was longer the next Saturday than ever before.",  # 4: the story's close
+    "Anyway, rocket engines burn liquid oxygen at enormous pressure.",  # 5
+]
+
+
+def test_an_end_runs_on_over_the_tellers_own_short_beat() -> None:
+    # Said straight on (no pause, the same voice): the teller's beat, and the story's close
+    # after it can be reached.
+    said = evidence(BEAT, [0.1, 0.1, 0.1, 0.1, 0.9])
+    assert said.infos[3].filler >= FILLER_LIMIT
+    assert refine_end(said, 0, 2, always, always) == 4
+    # After a clear pause or in another voice (pause evidence at SPLIT or above), it is a
+    # listener's, and the end stops before it.
+    heard = evidence(BEAT, [0.1, 0.1, SPLIT, 0.1, 0.9])
+    assert refine_end(heard, 0, 2, always, always) == 2
+    # Opening a clip, the same line is left out either way.
+    assert refine_start(said, 4, 4, always, always) == 4
