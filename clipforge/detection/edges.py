@@ -48,6 +48,9 @@ from clipforge.detection.segmentation import Segmentation
 #: How many sentences past the chosen end a story may still run on (about 10-15 s of
 #: speech), and how many the chosen end may give back.
 AHEAD = 4
+#: How far (s) past the chosen end a story may still run on however many sentences that
+#: is: a close told in short lines runs past AHEAD sentences in a few seconds.
+AHEAD_SECONDS = 12.0
 BACK = 2
 #: How much better (on the 0-1 scale of `end_quality`) another end must be to replace the
 #: chosen one: boundary evidence is noisy, and the window score already chose this end.
@@ -218,7 +221,7 @@ def refine_end(
     """
     j = before_reaction(ev, i, j, fits)
     best, best_quality = j, end_quality(ev, i, j) + MARGIN
-    for k in range(j + 1, min(len(ev.infos), j + AHEAD + 1)):
+    for k in range(j + 1, ahead(ev, j)):
         if not _may_take_in(ev, range(j + 1, k + 1), range(j, k)):
             break
         if fits(i, k) and free(i, k):
@@ -231,6 +234,17 @@ def refine_end(
             if quality > best_quality:
                 best, best_quality = k, quality
     return best
+
+
+def ahead(ev: EdgeEvidence, j: int) -> int:
+    """One past the last sentence an end at sentence j may move to: AHEAD sentences on, or
+    as many as end within AHEAD_SECONDS, whichever reaches farther (a story's close is often
+    a run of short lines: "Fine. Just fine. The road can wait.")."""
+    reach = j + AHEAD
+    infos = ev.infos
+    while reach + 1 < len(infos) and infos[reach + 1].end - infos[j].end <= AHEAD_SECONDS:
+        reach += 1
+    return min(len(infos), reach + 1)
 
 
 def before_reaction(ev: EdgeEvidence, i: int, j: int, fits: Callable[[int, int], bool]) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from clipforge.detection.analysis import SentenceInfo, analyse
 from clipforge.detection.edges import (
+    AHEAD_SECONDS,
     ASKED,
     FILLER_LIMIT,
     JOIN,
@@ -417,3 +418,23 @@ def test_an_end_runs_on_over_the_tellers_own_short_beat() -> None:
     assert refine_end(heard, 0, 2, always, always) == 2
     # Opening a clip, the same line is left out either way.
     assert refine_start(said, 4, 4, always, always) == 4
+
+
+def test_an_end_reaches_a_close_told_in_many_short_lines() -> None:
+    # Six short lines (about 2 s each) after the chosen end: past AHEAD sentences, but
+    # within AHEAD_SECONDS, and the last of them closes the story before a clear pause.
+    texts = [
+        "We drove through the night to reach the farm before the frost.",
+        "The farmer was waiting at the gate with a torch.",
+        "He said nothing.",
+        "Not a word.",
+        "He nodded.",
+        "Then he smiled.",
+        "We were late.",
+        "It did not matter.",
+        "Rocket engines burn liquid oxygen at enormous pressure.",
+    ]
+    pauses = [0.1] * 7 + [0.9]
+    ev = evidence(texts, pauses)
+    assert ev.infos[7].end - ev.infos[1].end <= AHEAD_SECONDS
+    assert refine_end(ev, 0, 1, always, always) == 7
