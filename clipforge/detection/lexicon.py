@@ -368,11 +368,17 @@ FILLER_PATTERNS: dict[str, re.Pattern[str]] = {
             r"let me know",
             r"tell (?:a|your) friends?",
             r"where can (?:people|listeners|we|they) find",
-            r"(?:social media|live event|email me|write to me|reach out)",
+            r"(?:social media|live event|reach out)",
+            # Asking to be written to; not people who "still write to me at Christmas", nor
+            # someone who "will email me" in a story.
+            r"(?<!still )(?<!will )(?:email|write to) (?:me|us)",
             r"link(?:s)? (?:to|in|below)",
             r"in the description",
             r"where was i",
-            r"(?:go ahead|go on|jump in|come back to (?:it|that|me))",
+            # Putting a thought off ("I'll come back to it", "It'll come back to me"); not a
+            # customer who came back to me.
+            r"(?:go ahead|go on|jump in|come back to (?:it|that))",
+            r"(?:it'll|it will) come back to me",
         ),
     }.items()
 }

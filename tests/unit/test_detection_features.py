@@ -197,6 +197,8 @@ def test_dead_air_counts_long_silences_inside_the_window() -> None:
         ("So, to sum up tonight: the roof, the feed and the long way home.", "recap"),
         ("Anyway, a quick recap for anyone who joined late.", "recap"),
         ("Let me sum up.", "recap"),
+        ("If you have a question for us, email us and we'll read it out.", "housekeeping"),
+        ("Sorry, it'll come back to me.", "housekeeping"),
         ("So, to gather it all up before we go.", "recap"),
         ("Let us pull it together.", "recap"),
         ("The Night Shift is brought to you this month by Harbour Torches.", "sponsor"),
@@ -238,6 +240,9 @@ def test_filler_kinds_are_recognised(text: str, kind: str) -> None:
         "We had to round up the sheep before the storm broke.",
         "The wedding brought the whole family together for a photograph.",
         "It was made possible by ten years of saving.",
+        # People writing or coming back in a story, not asked to.
+        "Half the families still write to me every spring.",
+        "A pupil came back to me a month after her test with one more question.",
     ],
 )
 def test_content_is_not_filler(text: str) -> None:
