@@ -241,7 +241,6 @@ FILLER_PATTERNS: dict[str, re.Pattern[str]] = {
             r"percent off",
             r"free trial",
             r"at checkout",
-            r"half price",
         ),
         # A correction of an earlier show ("A correction from two episodes back. I said
         # ..."), read out before the show goes on: an aside about the show itself.

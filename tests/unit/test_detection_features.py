@@ -240,6 +240,8 @@ def test_filler_kinds_are_recognised(text: str, kind: str) -> None:
         "We had to round up the sheep before the storm broke.",
         "The wedding brought the whole family together for a photograph.",
         "It was made possible by ten years of saving.",
+        # A price in a story is not a sponsor's offer.
+        "Dad put a box of the bruised pears at the front, half price, for crumble.",
         # People writing or coming back in a story, not asked to.
         "Half the families still write to me every spring.",
         "A pupil came back to me a month after her test with one more question.",
