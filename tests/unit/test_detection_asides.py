@@ -8,6 +8,7 @@ import pytest
 from clipforge.detection import detect_highlights
 from clipforge.detection.analysis import ASIDE_SECONDS, SentenceInfo, analyse, asides_run_on
 from clipforge.detection.sentences import split_sentences
+from clipforge.detection.windows import PAD_BEFORE
 from clipforge.domain.detect_options import DetectOptions
 from tests.unit.test_detection_fixtures import build
 
@@ -84,3 +85,18 @@ def test_the_read_after_its_first_line_is_no_clip() -> None:
     story, *rest = clips
     assert story.start >= read_end
     assert all(c.score < 20 for c in rest if c.start < read_end)
+
+
+def test_a_correction_stops_at_a_pause_a_little_longer_than_usual() -> None:
+    # A solo speaker: no other voice ends the correction, only a pause a tenth of a second
+    # longer than the others (pause evidence 0.4, below a clear pause). The story after it
+    # is the speaker's own, and its opening is no part of the aside.
+    correction = [
+        "A correction from last week.",
+        "I said the wasps were hornets.",
+        "A listener who keeps bees put me right.",
+    ]
+    transcript = build(correction + STORY, gaps={len(correction) - 1: 0.6})
+    clips = detect_highlights(transcript, DetectOptions(min_seconds=10, max_seconds=40, count=1))
+    story_start = split_sentences(transcript)[len(correction)].start
+    assert clips[0].start == pytest.approx(story_start - PAD_BEFORE, abs=0.01)
