@@ -268,9 +268,9 @@ def within_breaks(
 ) -> tuple[int, int]:
     """The clip (i, j) narrowed to its best stretch between breaks, where that stretch still
     fits the duration range: the one `value` scores highest, or without it the longest (in
-    sentences); the earlier on a tie. A break is a clear
-    pause (`SPLIT`), the gap between a question put to someone and its answer (`asked`), or
-    a cue turning away ("Anyway, ...", `turns_away`).
+    sentences); the earlier on a tie. A break is a clear pause (`SPLIT`), the gap between a
+    question put to someone and its answer (`asked`), or a cue turning away ("Anyway, ...",
+    `turns_away`).
 
     A window chosen by its score can hold such a pause when the thing before or after it (a
     listener's remark, the host's next question, a story's tail that the next turn answers)

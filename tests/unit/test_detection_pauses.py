@@ -208,9 +208,9 @@ def unconfirmed_story(unheard: set[int]) -> tuple[Transcript, list[Word]]:
     """STORY three times over, glued word to word, with a 0.3 s pause heard before every
     sentence but those in `unheard`: there the recogniser's full stop has no pause."""
     texts = STORY * 3
-    firsts = [s.words[0] for s in split_sentences(glued(texts))]
-    quiet = [(w.start, w.start + 0.3) for k, w in enumerate(firsts) if k and k not in unheard]
     plain = glued(texts)
+    firsts = [s.words[0] for s in split_sentences(plain)]
+    quiet = [(w.start, w.start + 0.3) for k, w in enumerate(firsts) if k and k not in unheard]
     loudness = {"hop_seconds": HOP, "dbfs": track(plain.duration, quiet)}
     return glued(texts, extra={"loudness": loudness}), firsts
 
