@@ -21,7 +21,14 @@ from clipforge.detection.analysis import (
     asides_run_on,
     corpus_stats,
 )
-from clipforge.detection.edges import SPLIT, EdgeEvidence, joins, refine_all, within_breaks
+from clipforge.detection.edges import (
+    SPLIT,
+    EdgeEvidence,
+    joins,
+    refine_all,
+    within_breaks,
+    without_lead_in_or_tail,
+)
 from clipforge.detection.energy import LoudnessProfile, speech_energy
 from clipforge.detection.language import HighlightLanguage, shipped
 from clipforge.detection.pauses import (
@@ -225,6 +232,7 @@ class _Context:
         pauses = gaps.edge_pauses(infos)
         infos = asides_run_on(infos, gaps.turn_breaks(infos))
         seg = segment(infos, gaps.heard, gaps.voices)
+        reading = [language.probability(i.tokens) for i in infos]
         return cls(
             units=units,
             infos=infos,
@@ -248,8 +256,8 @@ class _Context:
                 )
                 for k in range(n)
             ],
-            ends=EdgeEvidence(infos, seg, pauses),
-            language=[language.probability(i.tokens) for i in infos],
+            ends=EdgeEvidence(infos, seg, pauses, reading),
+            language=reading,
             glued=gaps.glued(units),
         )
 
@@ -371,13 +379,15 @@ def _choose(ctx: _Context, ranked: list[_Scored], count: int, min_seconds: float
     held = {(c.i, c.j) for c in chosen}
     kept = [c for c in chosen if (c.i, c.j) in spans]
     # A joined clip is narrowed like any other: a half too short to be split on its own
-    # (a listener's question before the answer, say) is now a piece that can be left out.
+    # (a listener's question before the answer, say) is now a piece that can be left out,
+    # and so is a lead-in or a tail that reads as filler.
     fits = _fits(ctx, min_seconds)
-    joined = [
-        _score(ctx, *within_breaks(ctx.ends, i, j, fits, _value(ctx)))
-        for i, j in spans
-        if (i, j) not in held
-    ]
+    ends, value = ctx.ends, _value(ctx)
+
+    def narrowed(i: int, j: int) -> tuple[int, int]:
+        return without_lead_in_or_tail(ends, *within_breaks(ends, i, j, fits, value), fits)
+
+    joined = [_score(ctx, *narrowed(i, j)) for i, j in spans if (i, j) not in held]
     clear = [r for r in ranked if all(r.j < i or r.i > j for i, j in spans)]
     more = remove_overlaps(clear, count - len(spans))
     return [*kept, *joined, *_refine_ends(ctx, more, min_seconds)]

@@ -9,8 +9,12 @@ from clipforge.detection.edges import (
     ASKED,
     FILLER_LIMIT,
     JOIN,
+    LEAD_IN_READING,
     MARGIN,
     SPLIT,
+    TAIL_READING,
+    TRIM_PAUSE,
+    TRIM_REACH,
     TURN_END,
     WALL,
     EdgeEvidence,
@@ -27,6 +31,7 @@ from clipforge.detection.edges import (
     start_quality,
     turns_away,
     within_breaks,
+    without_lead_in_or_tail,
 )
 from clipforge.detection.segmentation import Segmentation
 from clipforge.detection.sentences import split_sentences
@@ -438,3 +443,67 @@ def test_an_end_reaches_a_close_told_in_many_short_lines() -> None:
     ev = evidence(texts, pauses)
     assert ev.infos[7].end - ev.infos[1].end <= AHEAD_SECONDS
     assert refine_end(ev, 0, 1, always, always) == 7
+
+
+LETTER_AND_ANSWER = [
+    "We have a letter from Devon.",  # 0: the letter, read out
+    "Devon asks how long it takes to get good.",  # 1
+    "The honest answer is a few hundred hours.",  # 2: the answer
+    "You learn it by painting one letter every night.",  # 3
+    "The hardest letter teaches you all the others.",  # 4
+    "So, from today.",  # 5: a recap
+    "Paint every night.",  # 6
+]
+
+
+def read(ev: EdgeEvidence, reading: list[float]) -> EdgeEvidence:
+    return EdgeEvidence(ev.infos, ev.seg, ev.pause, reading)
+
+
+def test_a_lead_in_and_a_tail_that_read_as_filler_are_cut_off_at_a_pause() -> None:
+    pause = [0.1, TRIM_PAUSE, 0.1, 0.1, TRIM_PAUSE, 0.1]
+    ev = read(evidence(LETTER_AND_ANSWER, pause), [0.3, 0.2, 0.8, 0.7, 0.9, 0.3, 0.4])
+    always = lambda i, j: True  # noqa: E731
+    assert without_lead_in_or_tail(ev, 0, 6, always) == (2, 4)
+    # Only what the rest still fits without: a clip never shrinks below the range.
+    assert without_lead_in_or_tail(ev, 0, 6, lambda i, j: j - i >= 4) == (2, 6)
+    # No model, no cut.
+    assert without_lead_in_or_tail(evidence(LETTER_AND_ANSWER, pause), 0, 6, always) == (0, 6)
+
+
+def test_lines_are_cut_off_only_where_their_words_and_a_pause_say_so() -> None:
+    always = lambda i, j: True  # noqa: E731
+    reading = [0.3, 0.2, 0.8, 0.7, 0.9, 0.3, 0.4]
+    # Without a pause longer than usual the lines are one telling: a plain line is no lead-in.
+    assert without_lead_in_or_tail(
+        read(evidence(LETTER_AND_ANSWER, []), reading), 0, 6, always
+    ) == (
+        0,
+        6,
+    )
+    pause = [0.1, TRIM_PAUSE, 0.1, 0.1, TRIM_PAUSE, 0.1]
+    # Lines that read, on the whole, like a highlight's stay, at either end.
+    plain = [LEAD_IN_READING + 0.05, 0.6, 0.8, 0.7, 0.9, TAIL_READING + 0.05, 0.5]
+    assert without_lead_in_or_tail(
+        read(evidence(LETTER_AND_ANSWER, pause), plain), 0, 6, always
+    ) == (
+        0,
+        6,
+    )
+    # The line a clip would open on must read as a highlight's itself.
+    unclear = [0.3, 0.2, LEAD_IN_READING, 0.7, 0.9, 0.3, 0.4]
+    ev = read(evidence(LETTER_AND_ANSWER, pause), unclear)
+    assert without_lead_in_or_tail(ev, 0, 6, always)[0] == 0
+
+
+def test_a_lead_in_runs_to_at_most_trim_reach_sentences() -> None:
+    texts = [
+        f"Line {n} of the host reading the listener letter out." for n in range(TRIM_REACH + 1)
+    ]
+    texts += ["The honest answer is a few hundred hours.", "You learn it by painting letters."]
+    n = len(texts)
+    pause = [0.1] * TRIM_REACH + [TRIM_PAUSE] + [0.1]
+    reading = [0.1] * (TRIM_REACH + 1) + [0.9, 0.9]
+    ev = read(evidence(texts, pause), reading)
+    assert without_lead_in_or_tail(ev, 0, n - 1, lambda i, j: True) == (0, n - 1)
+    assert without_lead_in_or_tail(ev, 1, n - 1, lambda i, j: True) == (TRIM_REACH + 1, n - 1)
