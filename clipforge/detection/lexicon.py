@@ -302,7 +302,9 @@ FILLER_PATTERNS: dict[str, re.Pattern[str]] = {
             r"support (?:the|this) show",
             r"keeps? the lights on",
             r"share (?:this|the) (?:episode|show|video)",
-            r"follow (?:us|me|the show)",
+            # Not a swimmer who "asked if she could follow me".
+            r"follow (?:us|me) (?:on|at)",
+            r"follow the show",
             r"like and",
         ),
         "greeting": (
@@ -349,8 +351,8 @@ FILLER_PATTERNS: dict[str, re.Pattern[str]] = {
             r"(?:in|from|into) the comments",
             r"(?:written|wrote|writes) in (?:to|about|before|again|with)",
             r"(?:last|next|previous|upcoming) (?:episode|week's episode|show)",
-            r"before (?:we|i) (?:start|begin|go on|get started|dive in|continue)",
-            r"(?:let's|let us) (?:get started|dive in|jump in|move on|keep going|begin)",
+            r"before (?:we|i) (?:start|begin|go on(?! air)|get started|dive in|continue)",
+            r"(?:let's|let us) (?:just )?(?:get started|dive in|jump in|move on|keep going|begin)",
             r"(?:back to|on with) (?:the|our) (?:show|stories|story|conversation|episode|topic)",
             r"(?:we'll be|we're) (?:right )?back",
             r"after the break",
@@ -376,7 +378,12 @@ FILLER_PATTERNS: dict[str, re.Pattern[str]] = {
             r"where was i",
             # Putting a thought off ("I'll come back to it", "It'll come back to me"); not a
             # customer who came back to me.
-            r"(?:go ahead|go on|jump in|come back to (?:it|that))",
+            r"(?:go ahead|come back to (?:it|that))",
+            # Handing the turn over or taking it ("No, no, go on.", "Can I jump in?"); not a
+            # pain that can "go on for years" or a swimmer who will never "jump in".
+            r"go on(?: then)?(?= $)",
+            r"(?:can|could|may) i (?:just )?jump in",
+            r"let me (?:just )?jump in",
             r"(?:it'll|it will) come back to me",
         ),
     }.items()

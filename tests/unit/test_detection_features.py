@@ -206,6 +206,10 @@ def test_dead_air_counts_long_silences_inside_the_window() -> None:
         ("Find them at wayfarerflasks.com before Friday.", "sponsor"),
         ("Go to hedgerow pies dot co dot uk for the rest.", "sponsor"),
         ("A little notice about the Saturday rota.", "notice"),
+        ("Sorry, can I jump in with something from last week?", "housekeeping"),
+        ("So let's just jump in.", "housekeeping"),
+        ("I feel personally attacked, but go on.", "housekeeping"),
+        ("Follow us on the socials for the outtakes.", "subscribe"),
         ("Quick round, one word each.", "round"),
         ("Lightning round for both of you.", "round"),
         ("A fast round of your questions from the comments.", "housekeeping"),
@@ -245,6 +249,11 @@ def test_filler_kinds_are_recognised(text: str, kind: str) -> None:
         # People writing or coming back in a story, not asked to.
         "Half the families still write to me every spring.",
         "A pupil came back to me a month after her test with one more question.",
+        # Going on and jumping in that hand no turn over; following that is no subscription.
+        "That's why I never jump in, not ever, however warm the day feels.",
+        "Pain nobody notices can go on for years.",
+        "The real work happens before I go on air.",
+        "She asked if she could follow me in, and I said yes.",
     ],
 )
 def test_content_is_not_filler(text: str) -> None:
