@@ -21,9 +21,12 @@ Definitions (all times in seconds on the episode's timeline):
   transcript). A word that aligns with nothing (misheard) belongs to the sentence whose span
   is nearest its anchor in time (containing it, else the closest edge; the earlier on a
   tie); the anchor is 0.1 s before the word's end, or its midpoint if later, because
-  recognisers often stretch a word's start back over the pause before it. A sentence's
-  first and last words so mapped are its boundary words. A clip's edge words are the first
-  and the last transcript word whose midpoint lies inside the clip. The clip *starts
+  recognisers often stretch a word's start back over the pause before it. A misheard word
+  whose anchor falls in the pause between two sentences belongs to neither (a name heard
+  as "you and...", its last piece stretched over the pause: nothing says which side it is
+  on). A sentence's first and last words so mapped are its boundary words. A clip's edge
+  words are the first and the last placed transcript word whose midpoint lies inside the
+  clip. The clip *starts
   mid-sentence* when its first edge word is not the first word of a sentence, and *ends
   mid-sentence* when its last edge word is not the last word of a sentence; a clip that
   holds no word counts as both. The share is the fraction of proposals that start or end
@@ -146,11 +149,15 @@ class SentenceEdges:
 
     starts: frozenset[int]
     ends: frozenset[int]
+    #: Words placed in no sentence: misheard, and timed in the pause between two.
+    unplaced: frozenset[int] = frozenset()
 
     def shifted(self, by: int) -> SentenceEdges:
         """The same edges for these words placed `by` words later in a longer list."""
         return SentenceEdges(
-            frozenset(w + by for w in self.starts), frozenset(w + by for w in self.ends)
+            frozenset(w + by for w in self.starts),
+            frozenset(w + by for w in self.ends),
+            frozenset(w + by for w in self.unplaced),
         )
 
 
@@ -179,13 +186,19 @@ def sentence_edges(
     starts = [sentences[k].start for k in ordered]
     first: dict[int, int] = {}
     last: dict[int, int] = {}
+    unplaced: set[int] = set()
     for w, word in enumerate(words):
         owner = owners[w]
         if owner is None:
-            owner = _nearest(sentences, ordered, starts, anchor(word))
+            owner = _nearest(
+                sentences, ordered, starts, anchor(word), in_pause=word_texts is not None
+            )
+        if owner is None:
+            unplaced.add(w)
+            continue
         first.setdefault(owner, w)
         last[owner] = w
-    return SentenceEdges(frozenset(first.values()), frozenset(last.values()))
+    return SentenceEdges(frozenset(first.values()), frozenset(last.values()), frozenset(unplaced))
 
 
 def _aligned_owners(word_texts: Sequence[str], sentence_texts: Sequence[str]) -> list[int | None]:
@@ -215,8 +228,17 @@ def anchor(word: Timed) -> float:
     return max((word.start + word.end) / 2, word.end - ANCHOR_BEFORE_END)
 
 
-def _nearest(sentences: Sequence[Timed], ordered: list[int], starts: list[float], t: float) -> int:
-    """The sentence containing t, else the one whose nearer edge is closest (earlier on ties)."""
+def _nearest(
+    sentences: Sequence[Timed],
+    ordered: list[int],
+    starts: list[float],
+    t: float,
+    *,
+    in_pause: bool = False,
+) -> int | None:
+    """The sentence containing t, else the one whose nearer edge is closest (earlier on
+    ties); with `in_pause`, None for a t between two sentences (before the first or after
+    the last, the nearest still)."""
     pos = bisect.bisect_right(starts, t)
     candidates = [ordered[p] for p in (pos - 1, pos) if 0 <= p < len(ordered)]
 
@@ -224,19 +246,27 @@ def _nearest(sentences: Sequence[Timed], ordered: list[int], starts: list[float]
         s = sentences[k]
         return 0.0 if s.start <= t <= s.end else min(abs(t - s.start), abs(t - s.end))
 
-    return min(candidates, key=lambda k: (distance(k), sentences[k].start))
+    best = min(candidates, key=lambda k: (distance(k), sentences[k].start))
+    if in_pause and len(candidates) == 2 and distance(best) > 0:
+        return None
+    return best
 
 
-def edge_words(words: Sequence[Timed], clip: Timed) -> tuple[int, int] | None:
-    """Indices of the first and last word whose midpoint lies inside the clip, if any."""
+def edge_words(
+    words: Sequence[Timed], clip: Timed, skip: frozenset[int] = frozenset()
+) -> tuple[int, int] | None:
+    """Indices of the first and last word (not in `skip`) whose midpoint lies inside the
+    clip, if any."""
     inside = [
-        w for w, word in enumerate(words) if clip.start <= (word.start + word.end) / 2 <= clip.end
+        w
+        for w, word in enumerate(words)
+        if clip.start <= (word.start + word.end) / 2 <= clip.end and w not in skip
     ]
     return (inside[0], inside[-1]) if inside else None
 
 
 def is_mid_sentence(clip: Timed, words: Sequence[Timed], edges: SentenceEdges) -> bool:
-    found = edge_words(words, clip)
+    found = edge_words(words, clip, edges.unplaced)
     if found is None:
         return True
     first, last = found

@@ -328,6 +328,7 @@ def join_cases(cases: Sequence[Case], minutes: float = LONG_MINUTES) -> Case:
     parts: list[LabelledPart] = []
     starts: set[int] = set()
     ends: set[int] = set()
+    unplaced: set[int] = set()
     offset = 0.0
     words = 0
     k = 0
@@ -340,13 +341,14 @@ def join_cases(cases: Sequence[Case], minutes: float = LONG_MINUTES) -> Case:
         edges = case.edges.shifted(words)
         starts |= edges.starts
         ends |= edges.ends
+        unplaced |= edges.unplaced
         words += len(case.transcript.words)
         offset += case.transcript.duration
     duration = round(offset, 3)
     return Case(
         labels=Labels(slug=f"joined-{k}", duration=duration, parts=tuple(parts)),
         transcript=Transcript(language="en", duration=duration, segments=tuple(segments)),
-        edges=SentenceEdges(frozenset(starts), frozenset(ends)),
+        edges=SentenceEdges(frozenset(starts), frozenset(ends), frozenset(unplaced)),
     )
 
 

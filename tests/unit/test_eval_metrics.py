@@ -144,6 +144,26 @@ def test_text_alignment_beats_timing_when_the_recogniser_stretches_a_word() -> N
     assert sentence_edges(words, sentences).shifted(10).starts == {10, 11}
 
 
+def test_a_misheard_word_timed_in_the_pause_belongs_to_neither_sentence() -> None:
+    # "Talk me through it, Yewande. We meet on Wednesdays.": the name heard as "you and...",
+    # its last piece stretched over the pause. Nothing says which sentence it belongs to, so
+    # a clip is judged by the words that are placed.
+    sentences = [Span(0.0, 2.5), Span(3.5, 5.0)]
+    words = [Span(0.0, 1.0), Span(1.0, 2.2), Span(2.2, 3.3), Span(3.4, 4.2), Span(4.2, 5.0)]
+    texts = [" Talk", " you", " and...", " We", " meet."]
+    script = ["Talk you Yewande.", "We meet."]
+    edges = sentence_edges(words, sentences, word_texts=texts, sentence_texts=script)
+    assert edges.unplaced == {2}
+    assert edges.starts == {0, 3}
+    assert edges.ends == {1, 4}
+    # A clip opening on "We" starts a sentence whether or not it holds the stray word.
+    assert mid_sentence_share([Span(3.35, 5.0), Span(2.2, 5.0)], words, edges) == 0.0
+    assert edge_words(words, Span(2.2, 5.0), edges.unplaced) == (3, 4)
+    assert edges.shifted(5).unplaced == {7}
+    # By timing alone every word is placed, in the pause or not.
+    assert sentence_edges(words, sentences).unplaced == frozenset()
+
+
 def test_real_time_factor() -> None:
     assert real_time_factor(30, 120) == pytest.approx(0.25)
     with pytest.raises(ValueError):
