@@ -11,7 +11,14 @@ import pytest
 from clipforge.detection import detect_highlights
 from clipforge.detection import features as ft
 from clipforge.detection.language import HighlightLanguage, grams, shipped, train
-from clipforge.detection.scoring import LANGUAGE_PENALTY, Features, part_values
+from clipforge.detection.scoring import (
+    LANGUAGE_POWER,
+    PART_MAX,
+    Features,
+    breakdown,
+    part_values,
+    shown,
+)
 from clipforge.domain.detect_options import DetectOptions
 from tests.unit.test_detection_detector import episode, part_span
 
@@ -97,9 +104,29 @@ def test_language_scales_every_part_and_none_leaves_them_alone() -> None:
     )  # fmt: skip
     plain = part_values(base)
     best = part_values(replace(base, language=1.0))
-    worst = part_values(replace(base, language=0.0))
+    half = part_values(replace(base, language=0.5))
     assert best == pytest.approx(plain)
-    assert worst == pytest.approx([p * (1 - LANGUAGE_PENALTY) for p in plain])
+    assert half == pytest.approx([p * 0.5**LANGUAGE_POWER for p in plain])
+    assert part_values(replace(base, language=0.0)) == pytest.approx([0.0] * 4)
+
+
+def test_the_score_is_shown_on_a_square_root_scale_that_keeps_the_order() -> None:
+    assert shown(0.0) == 0.0 and shown(25.0) == 50.0 and shown(100.0) == 100.0
+    base = Features(
+        hook=0.8, self_contained=1.0, payoff=0.7, topic_fit=0.9, density=0.6, insight=0.5,
+        engagement=0.6, energy=0.5, pace=0.5, filler=0.0, interruption=0.0, dead_air=1.0,
+        keywords=None,
+    )  # fmt: skip
+    scores = []
+    for language in (0.3, 0.5, 0.7, 0.9):
+        f = replace(base, language=language)
+        parts = breakdown(f)
+        total = PART_MAX * sum(part_values(f))
+        # The parts add up to the shown total (to rounding) and keep their proportions.
+        assert sum(parts.values()) == pytest.approx(shown(total), abs=2)
+        assert parts["hook"] > parts["shareability"]
+        scores.append(sum(parts.values()))
+    assert scores == sorted(scores) and scores[0] < scores[-1]
 
 
 def test_the_word_model_orders_the_chosen_clips() -> None:
