@@ -256,7 +256,7 @@ FILLER_PATTERNS: dict[str, re.Pattern[str]] = {
             r"housekeeping",
             r"announcements?",
             r"(?:a bit of|some|quick|a little) news",
-            r"(?:a few|some|quick) (?:notices|reminders)",
+            r"(?:a few|some|quick|first|two|three) (?:notices|reminders)",
             r"(?:quick|little|short) notices?",
             # A tangent announced as one ("A short tangent. My neighbour's chickens ..."):
             # the speaker says it is beside the point, and it runs on like a notice.
@@ -272,7 +272,7 @@ FILLER_PATTERNS: dict[str, re.Pattern[str]] = {
             r"(?:let me|let's|let us|i'll) sum up",
             r"(?:sum|gather|round) (?:it|things|everything|this|that)(?: all)? up",
             r"(?:pull|bring|tie) (?:it|things|everything|this)(?: all)? together",
-            r"go back over (?:it|everything|what)",
+            r"(?:go|run) back over (?:it|everything|what)",
             r"look(?:ing)? back over",
             r"to summari[sz]e",
         ),

@@ -210,6 +210,8 @@ def test_dead_air_counts_long_silences_inside_the_window() -> None:
         ("So let's just jump in.", "housekeeping"),
         ("I feel personally attacked, but go on.", "housekeeping"),
         ("Follow us on the socials for the outtakes.", "subscribe"),
+        ("First, notices: the fixtures are on the board.", "notice"),
+        ("That is all for this week, so let me run back over it.", "recap"),
         ("Quick round, one word each.", "round"),
         ("Lightning round for both of you.", "round"),
         ("A fast round of your questions from the comments.", "housekeeping"),
@@ -254,6 +256,7 @@ def test_filler_kinds_are_recognised(text: str, kind: str) -> None:
         "Pain nobody notices can go on for years.",
         "The real work happens before I go on air.",
         "She asked if she could follow me in, and I said yes.",
+        "Nobody notices the first frost until it is gone.",
     ],
 )
 def test_content_is_not_filler(text: str) -> None:
