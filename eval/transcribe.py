@@ -29,7 +29,7 @@ from pathlib import Path
 
 from clipforge.asr.cleanup import Silence
 from clipforge.asr.postprocess import finish_transcript, with_audio_tracks
-from clipforge.asr.refill import refill
+from clipforge.asr.refill import MIN_GAP_SECONDS, refill
 from clipforge.asr.transcriber import FasterWhisperTranscriber, build_transcriber, wav_duration
 from clipforge.config import Settings
 from clipforge.domain.transcript import Transcript
@@ -118,7 +118,11 @@ def refill_cached(slug: str, engine: str, transcriber: FasterWhisperTranscriber)
     """Recognise again the stretches the cached transcript's first pass skipped; the number
     of words found, or None when it has had this second look already."""
     cached = cached_transcript(slug, engine)
-    if "refilled" in cached.extra:
+    # Looked at before, unless it holds a word run over a stretch, which the second look
+    # came to cover later.
+    if "refilled" in cached.extra and not any(
+        w.end - w.start >= MIN_GAP_SECONDS for w in cached.words
+    ):
         return None
     wav = rendered_wav(slug)
     loudness = cached.extra["loudness"]

@@ -6,11 +6,17 @@ the evaluation episodes, 11 stretches of 3-16 s in 86 episodes, the last lines o
 highlight among them). Captions then miss the speech, and a clip cannot reach words that
 are not there. The loudness track shows such a stretch as sound, not silence.
 
+It also now and then writes one word over such a stretch: a word timed across 9, 21 or 32
+s of speech, the speech itself not written ("... never spoke to anyone.――――――", the
+rest of the story gone). No word lasts as long as `MIN_GAP_SECONDS`; such a word is a
+stretch run over.
+
 Every gap between words of at least `MIN_GAP_SECONDS` that is mostly sound (and the
-stretch before the first word or after the last) is given to the recogniser again, on its
-own, longest first, up to `MAX_SHARE` of the audio or a minute, whichever is more (a long
-music bed is sound too, and is not worth recognising twice). The words it hears inside the
-gap are put in place; nothing outside it changes. Which stretches were tried is kept on the
+stretch before the first word or after the last), and every word that long over mostly
+sound, is given to the recogniser again, on its own, longest first, up to `MAX_SHARE` of
+the audio or a minute, whichever is more (a long music bed is sound too, and is not worth
+recognising twice). The words it hears inside the stretch are put in place (in place of a
+run-over word); nothing outside it changes. Which stretches were tried is kept on the
 transcript (`extra["refilled"]`: start, end and words found).
 """
 
@@ -42,14 +48,16 @@ Recognise = Callable[[FloatArray, float], Sequence[Segment]]
 def dropped_stretches(
     words: Sequence[Word], duration: float, silence: Silence
 ) -> list[tuple[float, float]]:
-    """The gaps between words (and before the first, after the last) that last at least
-    MIN_GAP_SECONDS and are mostly sound, in order of time; the longest are taken first
-    while they fit the budget (MAX_SHARE of `duration`, at least MIN_BUDGET_SECONDS)."""
+    """The gaps between words (and before the first, after the last), and the words run
+    over a stretch, that last at least MIN_GAP_SECONDS and are mostly sound, in order of
+    time; the longest are taken first while they fit the budget (MAX_SHARE of `duration`,
+    at least MIN_BUDGET_SECONDS)."""
     edges = [0.0, *(t for w in words for t in (w.start, w.end)), duration]
     gaps = [(edges[k], edges[k + 1]) for k in range(0, len(edges) - 1, 2)]
+    spans = [*gaps, *((w.start, w.end) for w in words)]
     found = [
         (a, b)
-        for a, b in gaps
+        for a, b in spans
         if b - a >= MIN_GAP_SECONDS and silence.quiet_share(a, b) <= 1.0 - SOUND_SHARE
     ]
     found.sort(key=lambda g: g[0] - g[1])
@@ -76,7 +84,10 @@ def refill(
         kept = [seg for seg in found if seg is not None]
         added.extend(kept)
         tried.append([round(a, 2), round(b, 2), sum(len(s.words) for s in kept)])
-    segments = sorted([*transcript.segments, *added], key=lambda s: s.start)
+    kept_segments = [_without(seg, stretches) for seg in transcript.segments]
+    segments = sorted(
+        [*(seg for seg in kept_segments if seg is not None), *added], key=lambda s: s.start
+    )
     return replace(
         transcript,
         segments=tuple(segments),
@@ -92,6 +103,19 @@ def _inside(segment: Segment, start: float, end: float) -> Segment | None:
         for w in segment.words
         if start < (w.start + w.end) / 2 < end
     )
+    if not words:
+        return None
+    text = "".join(w.text for w in words).strip()
+    return Segment(text=text, start=words[0].start, end=words[-1].end, words=words)
+
+
+def _without(segment: Segment, stretches: Sequence[tuple[float, float]]) -> Segment | None:
+    """The segment less its run-over words: those timed exactly over a stretch recognised
+    again (None when nothing is left of it)."""
+    spans = set(stretches)
+    words = tuple(w for w in segment.words if (w.start, w.end) not in spans)
+    if len(words) == len(segment.words):
+        return segment
     if not words:
         return None
     text = "".join(w.text for w in words).strip()

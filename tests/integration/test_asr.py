@@ -26,6 +26,7 @@ from clipforge.asr.bundled_model import (
     ensure_bundled_model,
 )
 from clipforge.asr.transcriber import (
+    LANGUAGE_SEGMENTS,
     SAMPLE_RATE,
     FasterWhisperTranscriber,
     Transcriber,
@@ -209,7 +210,7 @@ class FakeWhisper:
         words = [
             SimpleNamespace(word=" hel", start=0.1, end=0.3, probability=0.8),
             SimpleNamespace(word="lo", start=0.3, end=0.5, probability=0.6),
-            SimpleNamespace(word=f" chunk{n}.", start=0.6, end=99.0, probability=1.2),
+            SimpleNamespace(word=f" chunk{n}.", start=2.0, end=99.0, probability=1.2),
         ]
 
         def gen() -> Iterator[SimpleNamespace]:
@@ -270,6 +271,36 @@ def test_language_per_call_then_setting_then_detected(tmp_path: Path) -> None:
     # Detected with confidence on the first chunk, then kept for the rest.
     assert [o["language"] for o in fake.options] == [None, "en", "en"]
     assert transcript.language == "en"
+
+
+def test_language_is_detected_over_minutes_of_speech_before_decoding(tmp_path: Path) -> None:
+    class DetectingWhisper(FakeWhisper):
+        def __init__(self, found: str, probability: float) -> None:
+            super().__init__()
+            self.found, self.probability = found, probability
+            self.asked: list[dict[str, object]] = []
+
+        def detect_language(self, samples: np.ndarray, **kwargs: object) -> tuple[object, ...]:
+            self.asked.append({"seconds": len(samples) / SAMPLE_RATE, **kwargs})
+            return self.found, self.probability, [(self.found, self.probability)]
+
+    path = tone_wav(tmp_path, 12)
+    sure = DetectingWhisper("en", 0.95)
+    transcriber = fake_transcriber(tmp_path, sure, 4.0)
+    transcriber.transcribe(path)
+    # Every chunk decoded in the language found over the opening minutes, the first too.
+    assert [o["language"] for o in sure.options] == ["en", "en", "en"]
+    assert sure.asked[0]["language_detection_segments"] == LANGUAGE_SEGMENTS
+    assert sure.asked[0]["vad_filter"] is True
+    assert sure.asked[0]["seconds"] == pytest.approx(12.0)
+    # An unsure answer (a cold open heard as Latin) is left to Whisper, chunk by chunk.
+    unsure = DetectingWhisper("la", 0.3)
+    fake_transcriber(tmp_path, unsure, 4.0).transcribe(path)
+    assert [o["language"] for o in unsure.options] == [None, "en", "en"]
+    # A language asked for is never second-guessed.
+    asked = DetectingWhisper("en", 0.95)
+    fake_transcriber(tmp_path, asked, 4.0).transcribe(path, language="de")
+    assert asked.asked == [] and [o["language"] for o in asked.options] == ["de"] * 3
 
 
 def test_pieces_split_across_segments_are_merged(tmp_path: Path) -> None:

@@ -113,3 +113,26 @@ def test_refill_puts_the_words_heard_in_the_gap_in_place(tmp_path: Path) -> None
     full = Transcript(language="en", duration=1.0, segments=(before,), engine="e", model="m")
     assert refill(full, audio, silence([(1.0, LOUD)]), recognise) is full
     assert len(asked) == 1
+
+
+def test_a_word_run_over_a_stretch_of_speech_is_recognised_again(tmp_path: Path) -> None:
+    # "... never spoke to anyone.――――" timed over 2-9 s of speech: the speech is not written.
+    audio = tone(tmp_path / "a.wav", 10.0)
+    run_over = Word(" anyone.――――――――", 2.0, 9.0, 0.2)
+    first = Segment("spoke to anyone", 0.0, 9.0, (Word(" spoke", 0.0, 1.0, 0.9), run_over))
+    after = Segment("w9", 9.0, 10.0, (Word(" w9", 9.0, 10.0, 0.9),))
+    transcript = Transcript(
+        language="en", duration=10.0, segments=(first, after), engine="e", model="m"
+    )
+    assert dropped_stretches(transcript.words, 10.0, silence([(10.0, LOUD)])) == [(2.0, 9.0)]
+
+    def recognise(samples: FloatArray, offset: float) -> list[Segment]:
+        heard = (Word(" anyone.", 2.0, 2.5, 0.9), Word(" Every", 3.0, 3.4, 0.9))
+        return [Segment("anyone. Every", 2.0, 3.4, heard)]
+
+    filled = refill(transcript, audio, silence([(10.0, LOUD)]), recognise)
+    assert [w.text for w in filled.words] == [" spoke", " anyone.", " Every", " w9"]
+    assert filled.extra["refilled"] == [[2.0, 9.0, 2]]
+    # Over silence, a long word is a pause the recogniser timed generously: left alone.
+    hushed = silence([(2.0, LOUD), (7.0, QUIET), (1.0, LOUD)])
+    assert dropped_stretches(transcript.words, 10.0, hushed) == []
