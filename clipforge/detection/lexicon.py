@@ -230,6 +230,9 @@ FILLER_PATTERNS: dict[str, re.Pattern[str]] = {
             r"| today| again)? by",
             # "Made possible by" alone is as often a story's ("by ten years of saving").
             r"made possible (?:this (?:week|month|episode|time)|today|again) by",
+            # ... or by the audience: "made possible by our listeners and, this month, by".
+            r"(?:made possible|supported|paid for) by (?:our|the|you)"
+            r" (?:listeners|supporters|members|patrons)",
             # A web address, as a recogniser writes it ("waferaflask.com", "pies.co.uk")
             # or as it is read out ("pies dot co dot uk"): where to buy.
             r"com",
