@@ -83,7 +83,10 @@ def part_values(f: Features) -> tuple[float, float, float, float]:
     keep = (1.0 - FILLER_PENALTY * f.filler) * (1.0 - TOPIC_PENALTY * (1.0 - f.topic_fit))
     keep *= 1.0 - INTERRUPTION_PENALTY * f.interruption
     if f.language is not None:
-        keep *= f.language**LANGUAGE_POWER
+        # Keywords the user asked for outweigh the learned judgement: a clip that says them
+        # all loses nothing to its language, one that says none loses all of it.
+        matched = f.keywords if f.keywords is not None else 0.0
+        keep *= f.language ** (LANGUAGE_POWER * (1.0 - matched))
     hook = 0.65 * f.hook + 0.35 * f.self_contained
     flow = (0.25 * f.self_contained + 0.25 * f.payoff + 0.5 * f.topic_fit) * f.dead_air
     substance = 0.65 * f.density + 0.35 * f.insight

@@ -110,6 +110,24 @@ def test_language_scales_every_part_and_none_leaves_them_alone() -> None:
     assert part_values(replace(base, language=0.0)) == pytest.approx([0.0] * 4)
 
 
+def test_keywords_the_user_asked_for_outweigh_the_language() -> None:
+    base = Features(
+        hook=0.8, self_contained=1.0, payoff=0.7, topic_fit=0.9, density=0.6, insight=0.5,
+        engagement=0.6, energy=0.5, pace=0.5, filler=0.0, interruption=0.0, dead_air=1.0,
+        keywords=1.0,
+    )  # fmt: skip
+    said = part_values(replace(base, language=1.0))
+    assert part_values(replace(base, language=0.3)) == pytest.approx(said)
+    unsaid = replace(base, keywords=0.0)
+    assert part_values(replace(unsaid, language=0.5)) == pytest.approx(
+        [p * 0.5**LANGUAGE_POWER for p in part_values(replace(unsaid, language=1.0))]
+    )
+    # A clip that says the keywords outranks a better-worded one that does not.
+    assert sum(part_values(replace(base, language=0.4))) > sum(
+        part_values(replace(unsaid, language=0.9))
+    )
+
+
 def test_the_score_is_shown_on_a_square_root_scale_that_keeps_the_order() -> None:
     assert shown(0.0) == 0.0 and shown(25.0) == 50.0 and shown(100.0) == 100.0
     base = Features(
