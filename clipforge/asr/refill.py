@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from clipforge.asr.cleanup import Silence
+from clipforge.asr.cleanup import Silence, make_segment
 from clipforge.asr.wav import FloatArray, read_span
 from clipforge.domain.transcript import Segment, Transcript, Word
 
@@ -84,7 +84,8 @@ def refill(
         kept = [seg for seg in found if seg is not None]
         added.extend(kept)
         tried.append([round(a, 2), round(b, 2), sum(len(s.words) for s in kept)])
-    kept_segments = [_without(seg, stretches) for seg in transcript.segments]
+    run_over = set(stretches)
+    kept_segments = [_without(seg, run_over) for seg in transcript.segments]
     segments = sorted(
         [*(seg for seg in kept_segments if seg is not None), *added], key=lambda s: s.start
     )
@@ -103,20 +104,13 @@ def _inside(segment: Segment, start: float, end: float) -> Segment | None:
         for w in segment.words
         if start < (w.start + w.end) / 2 < end
     )
-    if not words:
-        return None
-    text = "".join(w.text for w in words).strip()
-    return Segment(text=text, start=words[0].start, end=words[-1].end, words=words)
+    return make_segment(words) if words else None
 
 
-def _without(segment: Segment, stretches: Sequence[tuple[float, float]]) -> Segment | None:
+def _without(segment: Segment, run_over: set[tuple[float, float]]) -> Segment | None:
     """The segment less its run-over words: those timed exactly over a stretch recognised
-    again (None when nothing is left of it)."""
-    spans = set(stretches)
-    words = tuple(w for w in segment.words if (w.start, w.end) not in spans)
+    again, one of `run_over` (None when nothing is left of it)."""
+    words = [w for w in segment.words if (w.start, w.end) not in run_over]
     if len(words) == len(segment.words):
         return segment
-    if not words:
-        return None
-    text = "".join(w.text for w in words).strip()
-    return Segment(text=text, start=words[0].start, end=words[-1].end, words=words)
+    return make_segment(words) if words else None
